@@ -1,0 +1,27 @@
+export {
+  dockerAvailable,
+  getPostgresUrl,
+  getRedisUrl,
+  MissingServiceError,
+  probeTcp,
+  uniqueName,
+} from "./services.js";
+export {
+  basicGroup,
+  type ConformanceGroup,
+  type ConformanceOptions,
+  compareAndSetGroup,
+  concurrencyGroup,
+  conformanceGroups,
+  describeStoreConformance,
+  expiryGroup,
+  gcGroup,
+  listingGroup,
+  makeRecord,
+  manifestGroup,
+  randomKey,
+  renameGroup,
+  type StoreInspector,
+  touchGroup,
+  userIndexGroup,
+} from "./suite.js";
