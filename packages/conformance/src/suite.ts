@@ -272,6 +272,36 @@ export const basicGroup: ConformanceGroup = (options) => {
       }
     });
 
+    it("set(key, record) rejects a NUL or lone surrogate with INVALID_DATA and keeps the prior record", async () => {
+      const key = randomKey();
+      const record = makeRecord();
+      await store().set(key, record, { ifVersion: 0 });
+      for (const bad of ["nul \u0000 inside", "lone \uD800 high", "lone \uDC00 low"]) {
+        const attempts = [
+          store().set(key, { ...record, payload: bad, version: 2 }, { ifVersion: 1 }),
+          store().set(key, { ...record, userId: bad, version: 2 }, { ifVersion: 1 }),
+          store().set(randomKey(), { ...record, payload: bad }, { ifVersion: 0 }),
+        ];
+        for (const attempt of attempts) {
+          await expect(attempt).rejects.toMatchObject({
+            name: "SessionError",
+            code: "INVALID_DATA",
+          });
+        }
+      }
+      expectRecord(await store().get(key), record);
+    });
+
+    it("set(key, record) rejects a malformed key or record with a TypeError", async () => {
+      await expect(store().set("not-a-key", makeRecord(), { ifVersion: 0 })).rejects.toBeInstanceOf(
+        TypeError,
+      );
+      await expect(store().get("../../etc/passwd")).rejects.toBeInstanceOf(TypeError);
+      await expect(
+        store().set(randomKey(), makeRecord({ expiresAt: Number.NaN }), { ifVersion: 0 }),
+      ).rejects.toBeInstanceOf(TypeError);
+    });
+
     it("user ids round-trip exactly, including hostile ones", async () => {
       for (const userId of ["__proto__", "constructor", "a:b{c}*?", "ユーザー", "x".repeat(256)]) {
         const key = randomKey();

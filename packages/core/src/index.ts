@@ -12,6 +12,7 @@ export {
   type StoreRegistry,
 } from "./registry.js";
 export {
+  assertStorable,
   CAPABILITY_NAMES,
   type ConditionalOptions,
   defineCapabilities,

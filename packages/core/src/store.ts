@@ -1,3 +1,5 @@
+import { ErrorCode, SessionError } from "./errors.js";
+
 /**
  * The store contract: everything a backend implements, in one file.
  *
@@ -133,6 +135,49 @@ export interface SessionStore {
   gc?(): Promise<number>;
   /** Release connections and timers the store created. A client passed in by the user is left open. */
   close?(): Promise<void>;
+}
+
+const STORE_KEY = /^[0-9a-f]{64}$/;
+// In a /u regex \p{Cs} matches only lone surrogates: paired ones form one code point.
+const UNSTORABLE = /[\u0000\p{Cs}]/u;
+const MAX_USER_ID_LENGTH = 512;
+
+/**
+ * Checks a key and record the way every store must before writing, so all
+ * stores fail alike (checklist A27): a malformed key or number is a
+ * `TypeError`; a payload or user id no backend can hold exactly (a NUL
+ * character or a lone surrogate) is a `SessionError` with code `INVALID_DATA`.
+ * Core never produces either; the check guards direct callers of a store.
+ */
+export function assertStorable(storeName: string, key: string, record?: SessionRecord): void {
+  if (typeof key !== "string" || !STORE_KEY.test(key)) {
+    throw new TypeError(`${storeName}: a store key is 64 lowercase hex characters`);
+  }
+  if (record === undefined) return;
+  if (record === null || typeof record !== "object" || typeof record.payload !== "string") {
+    throw new TypeError(`${storeName}: record.payload must be a string`);
+  }
+  for (const field of ["expiresAt", "createdAt", "version"] as const) {
+    if (!Number.isSafeInteger(record[field])) {
+      throw new TypeError(`${storeName}: record.${field} must be a safe integer`);
+    }
+  }
+  if (record.version < 1) throw new TypeError(`${storeName}: record.version must be at least 1`);
+  const { userId } = record;
+  if (userId !== undefined) {
+    if (typeof userId !== "string" || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
+      throw new TypeError(
+        `${storeName}: record.userId must be a string of 1 to ${MAX_USER_ID_LENGTH} characters`,
+      );
+    }
+  }
+  if (UNSTORABLE.test(record.payload) || (userId !== undefined && UNSTORABLE.test(userId))) {
+    throw new SessionError(
+      ErrorCode.INVALID_DATA,
+      `${storeName}: the payload or user id holds a NUL character or a lone surrogate, which not every store can keep exactly`,
+      { store: storeName, operation: "set" },
+    );
+  }
 }
 
 /** The capability names, in a fixed order. */

@@ -1,4 +1,5 @@
 import {
+  assertStorable,
   defineCapabilities,
   type KeyPage,
   type SessionRecord,
@@ -167,6 +168,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     capabilities,
 
     async get(key) {
+      assertStorable("memory", key);
       const record = live(key);
       if (record === undefined) return null;
       records.delete(key);
@@ -175,6 +177,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
 
     async set(key, record, { ifVersion }) {
+      assertStorable("memory", key, record);
       const current = live(key);
       if (ifVersion === 0 ? current !== undefined : current?.version !== ifVersion) return false;
       put(key, record);
@@ -182,10 +185,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
 
     async destroy(key) {
+      assertStorable("memory", key);
       remove(key);
     },
 
     async touch(key, expiresAt, touchOptions = {}) {
+      assertStorable("memory", key);
       const current = live(key);
       if (current === undefined) return false;
       if (touchOptions.ifVersion !== undefined && current.version !== touchOptions.ifVersion) {
@@ -196,6 +201,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
 
     async rename(oldKey, newKey, record, renameOptions = {}) {
+      assertStorable("memory", oldKey);
+      assertStorable("memory", newKey, record);
       const current = live(oldKey);
       if (current === undefined) return false;
       if (renameOptions.ifVersion !== undefined && current.version !== renameOptions.ifVersion) {
