@@ -139,6 +139,7 @@ export interface SessionStore {
 
 const STORE_KEY = /^[0-9a-f]{64}$/;
 // In a /u regex \p{Cs} matches only lone surrogates: paired ones form one code point.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching NUL is the point
 const UNSTORABLE = /[\u0000\p{Cs}]/u;
 const MAX_USER_ID_LENGTH = 512;
 

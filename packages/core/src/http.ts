@@ -1,0 +1,270 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import { isSessionError } from "./errors.js";
+import type { ResponseHeader, Session, SessionManager } from "./manager.js";
+
+/** Anything with Fetch-style `get`, `set` and `append` (a `Headers`). */
+export interface HeaderTarget {
+  get(name: string): string | null;
+  set(name: string, value: string): void;
+  append(name: string, value: string): void;
+}
+
+function varyWithCookie(existing: string | null | undefined): string {
+  if (existing === null || existing === undefined || existing.trim() === "") return "Cookie";
+  const parts = existing.split(",").map((part) => part.trim().toLowerCase());
+  return parts.includes("cookie") || parts.includes("*") ? existing : `${existing}, Cookie`;
+}
+
+/**
+ * Adds a commit's headers to Fetch `Headers`: `Set-Cookie` is appended (other
+ * cookies are kept, A10), `Vary` is merged, the rest replace (A37).
+ */
+export function applyHeaders(target: HeaderTarget, headers: readonly ResponseHeader[]): void {
+  for (const [name, value] of headers) {
+    const lower = name.toLowerCase();
+    if (lower === "set-cookie") target.append(name, value);
+    else if (lower === "vary") target.set(name, varyWithCookie(target.get(name)));
+    else target.set(name, value);
+  }
+}
+
+/** The same as {@link applyHeaders}, for a Node `ServerResponse` whose headers are not sent yet. */
+export function applyNodeHeaders(res: ServerResponse, headers: readonly ResponseHeader[]): void {
+  for (const [name, value] of headers) {
+    const lower = name.toLowerCase();
+    if (lower === "set-cookie") res.appendHeader(name, value);
+    else if (lower === "vary") {
+      const existing = res.getHeader("vary");
+      res.setHeader(
+        name,
+        varyWithCookie(Array.isArray(existing) ? existing.join(", ") : existing?.toString()),
+      );
+    } else res.setHeader(name, value);
+  }
+}
+
+/** Status and body for an error that escaped session handling: no stack, no details (A39). */
+export function errorStatus(error: unknown): { status: 500 | 503; body: string } {
+  const status = isSessionError(error) ? error.httpStatus : 500;
+  return { status, body: status === 503 ? "Service Unavailable" : "Internal Server Error" };
+}
+
+/** A plain-text error `Response` for an error that escaped session handling (A39). */
+export function errorResponse(error: unknown): Response {
+  const { status, body } = errorStatus(error);
+  return new Response(body, {
+    status,
+    headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" },
+  });
+}
+
+/**
+ * Wraps a Fetch API handler (Next.js route handlers, Bun, Deno, Cloudflare-style
+ * servers): loads the session, runs the handler, commits, and returns the
+ * response with the session headers. A handler that throws saves nothing
+ * (A25); a failed commit gives a 503/500 response instead (A24).
+ *
+ * @example
+ * ```ts
+ * export const GET = withSession(sessions, async (request, session) => {
+ *   session.set("visits", (session.get("visits") ?? 0) + 1);
+ *   return Response.json({ visits: session.get("visits") });
+ * });
+ * ```
+ */
+export function withSession<Data extends object, Flash extends object>(
+  manager: SessionManager<Data, Flash>,
+  handler: (request: Request, session: Session<Data, Flash>) => Response | Promise<Response>,
+): (request: Request) => Promise<Response> {
+  return async (request) => {
+    let session: Session<Data, Flash>;
+    try {
+      session = await manager.load(request);
+    } catch (error) {
+      return errorResponse(error);
+    }
+    const response = await handler(request, session);
+    let headers: readonly ResponseHeader[];
+    try {
+      headers = (await session.commit()).headers;
+    } catch (error) {
+      await response.body?.cancel();
+      return errorResponse(error);
+    }
+    // Responses from fetch() or Response.redirect() have immutable headers: copy.
+    const merged = new Headers(response.headers);
+    applyHeaders(merged, headers);
+    return new Response(response.body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: merged,
+    });
+  };
+}
+
+/** Handle returned by {@link holdResponseUntil}. */
+export interface ResponseHold {
+  /** Give up the hold without running `beforeSend` (e.g. the handler threw). Returns whether nothing was sent yet. */
+  cancel(): boolean;
+}
+
+/**
+ * Holds a Node response until `beforeSend` has finished: the first
+ * `writeHead`, `write`, `flushHeaders` or `end` runs `beforeSend`, queues the
+ * call, then applies the headers it returns and replays the calls in order.
+ * If `beforeSend` fails before anything was sent, the queued response is
+ * discarded and a plain 503/500 goes out instead: never a half-sent response
+ * (A24). Used by the node:http helper and the Express adapter.
+ */
+export function holdResponseUntil(
+  res: ServerResponse,
+  beforeSend: () => Promise<readonly ResponseHeader[]>,
+  onError: (error: unknown) => void = () => {},
+): ResponseHold {
+  const original = {
+    writeHead: res.writeHead,
+    write: res.write,
+    end: res.end,
+    flushHeaders: res.flushHeaders,
+  };
+  const queue: Array<() => void> = [];
+  let state: "holding" | "running" | "released" = "holding";
+
+  const restore = (): void => {
+    res.writeHead = original.writeHead;
+    res.write = original.write;
+    res.end = original.end;
+    res.flushHeaders = original.flushHeaders;
+    state = "released";
+  };
+  const fail = (error: unknown): void => {
+    restore();
+    queue.length = 0;
+    if (res.headersSent) {
+      res.destroy();
+    } else {
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      const { status, body } = errorStatus(error);
+      res.statusCode = status;
+      res.setHeader("Content-Type", "text/plain; charset=utf-8");
+      res.setHeader("Cache-Control", "no-store");
+      res.end(body);
+    }
+    onError(error);
+  };
+  const start = (): void => {
+    if (state !== "holding") return;
+    state = "running";
+    beforeSend().then(
+      (headers) => {
+        if (state !== "running") return;
+        restore();
+        if (!res.headersSent) applyNodeHeaders(res, headers);
+        for (const call of queue.splice(0)) call();
+      },
+      (error: unknown) => {
+        if (state === "running") fail(error);
+      },
+    );
+  };
+  const hold = <A extends unknown[]>(replay: (...args: A) => void) =>
+    function held(this: unknown, ...args: A): ServerResponse {
+      queue.push(() => replay(...args));
+      start();
+      return res;
+    };
+
+  res.writeHead = hold((...args: unknown[]) => {
+    // writeHead(status, [message], headers) would replace our Set-Cookie:
+    // apply its headers through setHeader/appendHeader instead.
+    const last = args[args.length - 1];
+    if (last !== null && typeof last === "object" && !Array.isArray(last)) {
+      for (const [name, value] of Object.entries(last as OutgoingHttpHeaders)) {
+        if (value === undefined) continue;
+        if (name.toLowerCase() === "set-cookie") res.appendHeader(name, value as string | string[]);
+        else res.setHeader(name, value);
+      }
+      args = args.slice(0, -1);
+    }
+    (original.writeHead as (...a: unknown[]) => void).apply(res, args);
+  }) as ServerResponse["writeHead"];
+  res.write = ((...args: unknown[]) => {
+    hold((...a: unknown[]) => (original.write as (...x: unknown[]) => void).apply(res, a))(...args);
+    return true;
+  }) as ServerResponse["write"];
+  res.end = hold((...args: unknown[]) =>
+    (original.end as (...a: unknown[]) => void).apply(res, args),
+  ) as ServerResponse["end"];
+  res.flushHeaders = hold(() => original.flushHeaders.apply(res)) as ServerResponse["flushHeaders"];
+
+  return {
+    cancel() {
+      const untouched = state === "holding";
+      if (state !== "released") restore();
+      queue.length = 0;
+      return untouched && !res.headersSent;
+    },
+  };
+}
+
+/** Options of {@link createNodeHandler}. */
+export interface NodeHandlerOptions {
+  /** Called with errors from loading, committing or the handler; the client gets a bare 503/500. @default no-op */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * Wraps a plain `node:http` handler: the session is loaded before it runs and
+ * committed before the first byte of the response is sent.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from "node:http";
+ *
+ * createServer(
+ *   createNodeHandler(sessions, async (req, res, session) => {
+ *     session.set("visits", (session.get("visits") ?? 0) + 1);
+ *     res.end(`visit ${session.get("visits")}`);
+ *   }),
+ * ).listen(3000);
+ * ```
+ */
+export function createNodeHandler<Data extends object, Flash extends object>(
+  manager: SessionManager<Data, Flash>,
+  handler: (req: IncomingMessage, res: ServerResponse, session: Session<Data, Flash>) => unknown,
+  options: NodeHandlerOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const onError = options.onError ?? (() => {});
+  const sendError = (res: ServerResponse, error: unknown): void => {
+    onError(error);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const { status, body } = errorStatus(error);
+    res.writeHead(status, {
+      "Content-Type": "text/plain; charset=utf-8",
+      "Cache-Control": "no-store",
+    });
+    res.end(body);
+  };
+  return (req, res) => {
+    void (async () => {
+      let session: Session<Data, Flash>;
+      try {
+        session = await manager.load(req);
+      } catch (error) {
+        sendError(res, error);
+        return;
+      }
+      const hold = holdResponseUntil(res, async () => (await session.commit()).headers, onError);
+      try {
+        await handler(req, res, session);
+      } catch (error) {
+        // The handler failed: nothing of its session changes is saved (A25).
+        hold.cancel();
+        sendError(res, error);
+      }
+    })();
+  };
+}

@@ -1,0 +1,145 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { ErrorCode, SessionError } from "./errors.js";
+
+/** Session ids are 256 bits from the CSPRNG (checklist A1). */
+const ID_BYTES = 32;
+/** 32 bytes in unpadded base64url. */
+const ENCODED_LENGTH = 43;
+/** `<id>.<signature>` */
+export const TOKEN_LENGTH = ENCODED_LENGTH * 2 + 1;
+const TOKEN = /^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/;
+// 43 base64url characters carry 258 bits for 256 bits of data: the last
+// character's low two bits must be zero. Only these 16 characters qualify, so
+// one byte string has exactly one accepted encoding (A12: non-canonical rejected).
+const CANONICAL_LAST = "AEIMQUYcgkosw048";
+/** Domain separation: a signature made for anything else never verifies here (A12). */
+const CONTEXT = "sessionkit/session-cookie/v1";
+
+/** Minimum secret length in bytes (A13). */
+export const MIN_SECRET_BYTES = 32;
+
+const WELL_KNOWN_SECRETS = new Set(
+  [
+    "keyboard cat",
+    "secret",
+    "changeme",
+    "change me",
+    "change-me",
+    "changethis",
+    "your-secret-key",
+    "your secret key",
+    "supersecret",
+    "super secret",
+    "mysecret",
+    "development",
+    "session secret",
+    "replace me",
+    "replace-me",
+    "replace-with-a-long-random-secret",
+    "0123456789abcdef0123456789abcdef",
+    "abcdefghijklmnopqrstuvwxyz012345",
+  ].map((s) => s.toLowerCase()),
+);
+
+function isCanonical(encoded: string, offset: number): boolean {
+  return CANONICAL_LAST.includes(encoded.charAt(offset + ENCODED_LENGTH - 1));
+}
+
+/** A fresh session id: 256 random bits, base64url (A1). */
+export function generateSessionId(): string {
+  return randomBytes(ID_BYTES).toString("base64url");
+}
+
+/** The store key of an id: lowercase hex SHA-256 (A4). Stores never see the id itself. */
+export function storeKeyOf(id: string): string {
+  return createHash("sha256").update(id).digest("hex");
+}
+
+/**
+ * Checks the rotation list at start-up (A13) and returns the secrets as keys.
+ * Throws `INVALID_CONFIG` for an empty list, a secret under 32 bytes, a
+ * well-known example secret or one with fewer than 8 distinct bytes.
+ */
+export function prepareSecrets(secrets: readonly (string | Uint8Array)[] | undefined): Buffer[] {
+  if (!Array.isArray(secrets) || secrets.length === 0) {
+    throw new SessionError(
+      ErrorCode.INVALID_CONFIG,
+      "secrets: pass a non-empty list; the first signs, all verify (rotate by putting a new secret first)",
+    );
+  }
+  return secrets.map((secret, index) => {
+    if (typeof secret !== "string" && !(secret instanceof Uint8Array)) {
+      throw new SessionError(
+        ErrorCode.INVALID_CONFIG,
+        `secrets[${index}] must be a string or bytes`,
+      );
+    }
+    const bytes = typeof secret === "string" ? Buffer.from(secret, "utf8") : Buffer.from(secret);
+    if (bytes.length < MIN_SECRET_BYTES) {
+      throw new SessionError(
+        ErrorCode.INVALID_CONFIG,
+        `secrets[${index}] is ${bytes.length} bytes; use at least ${MIN_SECRET_BYTES} random bytes ` +
+          "(e.g. `node -e \"console.log(crypto.randomBytes(32).toString('base64url'))\"`)",
+      );
+    }
+    if (typeof secret === "string" && WELL_KNOWN_SECRETS.has(secret.trim().toLowerCase())) {
+      throw new SessionError(
+        ErrorCode.INVALID_CONFIG,
+        `secrets[${index}] is a well-known example secret`,
+      );
+    }
+    if (new Set(bytes).size < 8) {
+      throw new SessionError(
+        ErrorCode.INVALID_CONFIG,
+        `secrets[${index}] has too few distinct bytes to be random`,
+      );
+    }
+    return bytes;
+  });
+}
+
+/** Signs and verifies session tokens bound to one cookie name (A12). */
+export interface TokenSigner {
+  /** `<id>.<base64url HMAC-SHA256>` signed with the first secret. */
+  sign(id: string): string;
+  /**
+   * The id inside a token, and which secret verified it; `null` for anything
+   * malformed, non-canonical or forged. Never throws; constant-time compare.
+   */
+  verify(token: string): { readonly id: string; readonly secretIndex: number } | null;
+}
+
+/** Creates a {@link TokenSigner} for one cookie name over a rotation list of secrets. */
+export function createTokenSigner(name: string, secrets: readonly Buffer[]): TokenSigner {
+  const mac = (secret: Buffer, id: string): Buffer =>
+    createHmac("sha256", secret).update(`${CONTEXT}\0${name}\0${id}`).digest();
+  const first = secrets[0];
+  if (first === undefined) throw new TypeError("createTokenSigner: no secrets");
+  return {
+    sign: (id) => `${id}.${mac(first, id).toString("base64url")}`,
+    verify(token) {
+      // Length, alphabet and canonical form are checked before any HMAC (A2).
+      if (
+        typeof token !== "string" ||
+        token.length !== TOKEN_LENGTH ||
+        !TOKEN.test(token) ||
+        !isCanonical(token, 0) ||
+        !isCanonical(token, ENCODED_LENGTH + 1)
+      ) {
+        return null;
+      }
+      const id = token.slice(0, ENCODED_LENGTH);
+      const signature = Buffer.from(token.slice(ENCODED_LENGTH + 1), "base64url");
+      for (let i = 0; i < secrets.length; i++) {
+        if (timingSafeEqual(signature, mac(secrets[i] as Buffer, id)))
+          return { id, secretIndex: i };
+      }
+      return null;
+    },
+  };
+}
+
+/** A keyed hash of an id for logs and events (A38): correlates events, reveals nothing. */
+export function createIdHasher(salt: Buffer): (id: string) => string {
+  return (id) => createHmac("sha256", salt).update(id).digest("hex").slice(0, 16);
+}

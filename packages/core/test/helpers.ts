@@ -1,0 +1,89 @@
+import {
+  createSessionManager,
+  type SessionData,
+  type SessionEvent,
+  type SessionManagerOptions,
+  type SessionStore,
+} from "@sessionkit/core";
+// Relative, not a package dependency: store-memory depends on core, and a
+// dependency cycle would break the workspace graph.
+import { createMemoryStore } from "../../store-memory/src/index.js";
+
+export const SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+export const OLD_SECRET = "old-secret-ZYXWVUTSRQPONMLKJIHGFEDCBA-9876543210";
+
+/** Wraps a store and counts calls per method, to prove which round trips happen. */
+export function countingStore(
+  inner: SessionStore,
+): SessionStore & { calls: Record<string, number>; reset(): void } {
+  const calls: Record<string, number> = {};
+  const proxy = new Proxy(inner, {
+    get(target, property, receiver) {
+      if (property === "calls") return calls;
+      if (property === "reset")
+        return () => {
+          for (const key of Object.keys(calls)) delete calls[key];
+        };
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        calls[String(property)] = (calls[String(property)] ?? 0) + 1;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return proxy as SessionStore & { calls: Record<string, number>; reset(): void };
+}
+
+/** A manual clock. */
+export function manualClock(start = 1_700_000_000_000) {
+  let now = start;
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
+export interface Harness<Data extends object> {
+  sessions: ReturnType<typeof createSessionManager<Data>>;
+  store: ReturnType<typeof countingStore>;
+  clock: ReturnType<typeof manualClock>;
+  events: SessionEvent[];
+  /** A request carrying the given Cookie header. */
+  request(cookie?: string, extra?: Record<string, string>): Request;
+  /** The `name=value` pair from a Set-Cookie header, for the next request. */
+  cookieFrom(headers: readonly (readonly [string, string])[]): string;
+}
+
+export function harness<Data extends object = SessionData>(
+  options: Partial<SessionManagerOptions> = {},
+): Harness<Data> {
+  const clock = manualClock();
+  const store = countingStore(createMemoryStore({ sweepIntervalMs: false, now: clock.now }));
+  const events: SessionEvent[] = [];
+  const sessions = createSessionManager<Data>({
+    store,
+    secrets: [SECRET],
+    now: clock.now,
+    onEvent: (event) => events.push(event),
+    ...options,
+  });
+  return {
+    sessions,
+    store,
+    clock,
+    events,
+    request(cookie, extra = {}) {
+      const headers = new Headers(extra);
+      if (cookie !== undefined) headers.set("cookie", cookie);
+      return new Request("https://example.test/path", { headers });
+    },
+    cookieFrom(headers) {
+      const setCookie = headers.find(([name]) => name === "Set-Cookie")?.[1];
+      if (setCookie === undefined) throw new Error("no Set-Cookie header");
+      return setCookie.slice(0, setCookie.indexOf(";"));
+    },
+  };
+}
