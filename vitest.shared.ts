@@ -6,7 +6,10 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   resolve: { conditions: ["dev-source", "module", "node", "import", "default"] },
-  ssr: { resolve: { conditions: ["dev-source", "node", "import", "default"] } },
+  // Vitest hands these to its workers as `node --conditions`: "import" there
+  // would make CommonJS require() calls inside dependencies (pg → pg-pool)
+  // load ESM wrappers, so only add what Node lacks.
+  ssr: { resolve: { conditions: ["dev-source", "node"] } },
   test: {
     include: ["test/**/*.test.ts"],
     typecheck: { enabled: false },

@@ -1,0 +1,166 @@
+import { getPostgresUrl, makeRecord, randomKey } from "@sessionkit/conformance";
+import { createStoreRegistry } from "@sessionkit/core";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPostgresStore, postgresProvider } from "../src/index.js";
+import { createSchema, dropSchema, openAdminPool } from "./helpers.js";
+
+let admin: pg.Pool;
+let url: string;
+let schema: string;
+
+beforeAll(async () => {
+  admin = await openAdminPool();
+  url = await getPostgresUrl();
+  schema = await createSchema(admin);
+});
+afterAll(async () => {
+  await dropSchema(admin, schema);
+  await admin.end();
+});
+
+describe("createPostgresStore(options)", () => {
+  it("rejects hostile or malformed schema and table names with INVALID_CONFIG (A32)", () => {
+    const hostile = [
+      'sessions"; DROP TABLE users; --',
+      "Sessions",
+      "1sessions",
+      "public.sessions",
+      "sessions ",
+      "",
+      "séances",
+      "a".repeat(49),
+      'x"y',
+    ];
+    for (const name of hostile) {
+      expect(() =>
+        createPostgresStore({ connectionString: url, table: name, gcIntervalMs: false }),
+      ).toThrow(expect.objectContaining({ name: "SessionError", code: "INVALID_CONFIG" }));
+    }
+    for (const name of [...hostile.filter((n) => n.length < 49), "a".repeat(64)]) {
+      expect(() =>
+        createPostgresStore({ connectionString: url, schema: name, gcIntervalMs: false }),
+      ).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));
+    }
+  });
+
+  it("accepts identifiers at the length limits", async () => {
+    const store = createPostgresStore({
+      connectionString: url,
+      schema,
+      table: `t${"a".repeat(47)}`,
+      gcIntervalMs: false,
+    });
+    await store.migrate();
+    expect(await store.count()).toBe(0);
+    await store.close();
+  });
+
+  it("rejects neither or both of pool and connectionString, and bad numbers, with INVALID_CONFIG", async () => {
+    const pool = new pg.Pool({ connectionString: url });
+    try {
+      const bad: unknown[] = [
+        {},
+        { pool, connectionString: url },
+        { connectionString: "" },
+        { connectionString: url, statementTimeoutMs: 0 },
+        { connectionString: url, connectTimeoutMs: -1 },
+        { connectionString: url, gcIntervalMs: 1.5 },
+        { connectionString: url, gcBatchSize: 0 },
+      ];
+      for (const options of bad) {
+        expect(() => createPostgresStore(options as never)).toThrow(
+          expect.objectContaining({ code: "INVALID_CONFIG" }),
+        );
+      }
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("close() leaves a pool passed in open; two stores can share it", async () => {
+    const pool = new pg.Pool({ connectionString: url, statement_timeout: 2_000 });
+    const a = createPostgresStore({ pool, schema, table: "shared_a", gcIntervalMs: false });
+    const b = createPostgresStore({ pool, schema, table: "shared_b", gcIntervalMs: false });
+    try {
+      await a.migrate();
+      await b.migrate();
+      const key = randomKey();
+      // Same key, same operation, two tables: the prepared statements must not collide.
+      await a.set(key, makeRecord({ payload: '"a"' }), { ifVersion: 0 });
+      await b.set(key, makeRecord({ payload: '"b"' }), { ifVersion: 0 });
+      expect((await a.get(key))?.payload).toBe('"a"');
+      expect((await b.get(key))?.payload).toBe('"b"');
+      await a.close();
+      await expect(a.get(key)).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
+      expect((await b.get(key))?.payload).toBe('"b"');
+      expect((await pool.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await b.close();
+      await pool.end();
+    }
+  });
+
+  it("operations reject bad arguments with a TypeError before any SQL", async () => {
+    const store = createPostgresStore({ connectionString: url, schema, gcIntervalMs: false });
+    try {
+      await expect(store.touch(randomKey(), Number.NaN)).rejects.toBeInstanceOf(TypeError);
+      await expect(store.keys({ cursor: "' OR 1=1 --" })).rejects.toBeInstanceOf(TypeError);
+      await expect(store.keys({ limit: 0 })).rejects.toBeInstanceOf(TypeError);
+      await expect(store.listByUser("")).rejects.toBeInstanceOf(TypeError);
+      await expect(store.set(randomKey(), makeRecord(), { ifVersion: -1 })).rejects.toBeInstanceOf(
+        TypeError,
+      );
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("postgresProvider", () => {
+  it("opens postgres:// and postgresql:// URLs through a registry, with options as query parameters", async () => {
+    const registry = createStoreRegistry().register(postgresProvider);
+    for (const scheme of ["postgres", "postgresql"]) {
+      const u = new URL(url);
+      const target = new URL(`${scheme}://${u.host}${u.pathname}`);
+      target.username = u.username;
+      target.password = u.password;
+      target.search = u.search;
+      target.searchParams.set("schema", schema);
+      target.searchParams.set("table", `via_${scheme}`);
+      target.searchParams.set("createTableIfMissing", "true");
+      target.searchParams.set("gcIntervalMs", "false");
+      const store = await registry.open(target.toString());
+      try {
+        expect(store.name).toBe("postgres");
+        const key = randomKey();
+        expect(await store.set(key, makeRecord(), { ifVersion: 0 })).toBe(true);
+        const raw = await admin.query(`SELECT 1 FROM "${schema}"."via_${scheme}" WHERE key = $1`, [
+          key,
+        ]);
+        expect(raw.rowCount).toBe(1);
+      } finally {
+        await store.close?.();
+      }
+    }
+  });
+
+  it("fromUrl() never puts the URL in an error (A39)", async () => {
+    const secretUrl = "postgres://app:s3cret-pw@db.internal:5432/app?table=Bad;Name";
+    let error: unknown;
+    try {
+      await postgresProvider.fromUrl(secretUrl);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: "INVALID_CONFIG" });
+    expect(String((error as Error).message)).not.toContain("s3cret-pw");
+    expect(String((error as Error).message)).not.toContain("db.internal");
+    expect(() => postgresProvider.fromUrl("postgres://a:s3cret-pw@[bad")).toThrow(
+      expect.objectContaining({
+        code: "INVALID_CONFIG",
+        message: expect.not.stringContaining("s3cret"),
+      }),
+    );
+  });
+});
