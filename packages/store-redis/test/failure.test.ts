@@ -1,0 +1,221 @@
+import { getRedisUrl, makeRecord, randomKey, uniqueName } from "@sessionkit/conformance";
+import { isSessionError, type SessionError } from "@sessionkit/core";
+import { createRedisStore, type RedisStore } from "@sessionkit/store-redis";
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { removePrefixes } from "./cleanup.js";
+import { TcpProxy } from "./tcp-proxy.js";
+
+const TIMEOUT_MS = 500;
+const PASSWORD = "hunter2-correct-horse";
+
+let redisUrl: string;
+let raw: Redis;
+const prefixes: string[] = [];
+const cleanup: (() => Promise<void>)[] = [];
+
+// Trapped for the whole file: a store must never leave a rejection unhandled
+// or throw from a timer or event, even while the server is down (A30).
+const escaped: unknown[] = [];
+const trap = (reason: unknown) => {
+  escaped.push(reason);
+};
+
+beforeAll(async () => {
+  process.on("unhandledRejection", trap);
+  process.on("uncaughtException", trap);
+  redisUrl = await getRedisUrl();
+  raw = new Redis(redisUrl, { lazyConnect: true });
+  await raw.connect();
+});
+
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+  // Let rejections of this test's last operations surface before checking.
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(escaped).toEqual([]);
+});
+
+afterAll(async () => {
+  await removePrefixes(raw, prefixes);
+  await raw.quit();
+  process.off("unhandledRejection", trap);
+  process.off("uncaughtException", trap);
+});
+
+async function proxy(): Promise<TcpProxy> {
+  const p = await TcpProxy.start(redisUrl);
+  cleanup.push(() => p.stop());
+  return p;
+}
+
+function storeAt(url: string): RedisStore {
+  const prefix = uniqueName("skredisfail");
+  prefixes.push(prefix);
+  const store = createRedisStore({ url, prefix, commandTimeoutMs: TIMEOUT_MS });
+  cleanup.push(() => store.close());
+  return store;
+}
+
+/** Every operation of the store, each with fresh arguments. */
+function everyOperation(store: RedisStore): [string, () => Promise<unknown>][] {
+  const key = randomKey();
+  return [
+    ["get", () => store.get(key)],
+    ["set", () => store.set(key, makeRecord(), { ifVersion: 0 })],
+    ["destroy", () => store.destroy(key)],
+    ["touch", () => store.touch(key, Date.now() + 60_000)],
+    ["rename", () => store.rename(key, randomKey(), makeRecord())],
+    ["listByUser", () => store.listByUser("u1")],
+    ["destroyByUser", () => store.destroyByUser("u1")],
+    ["count", () => store.count()],
+    ["clear", () => store.clear()],
+    ["keys", () => store.keys()],
+  ];
+}
+
+/** Runs `operation`, expecting a SessionError; returns it with the time taken. */
+async function failure(operation: () => Promise<unknown>): Promise<[SessionError, number]> {
+  const started = performance.now();
+  try {
+    await operation();
+  } catch (error) {
+    if (!isSessionError(error)) throw error;
+    return [error, performance.now() - started];
+  }
+  throw new Error("expected the operation to fail");
+}
+
+/** Health check: resolves once the store answers again, polling without sending writes (bounded). */
+async function untilAnswering(store: RedisStore, withinMs = 10_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    try {
+      await store.count();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+describe("redis store while the server is down (A30, A31)", () => {
+  it("every operation rejects with STORE_UNAVAILABLE within the timeout when the server refuses connections", async () => {
+    const p = await proxy();
+    await p.stop();
+    const store = storeAt(p.url());
+    for (const [name, operation] of everyOperation(store)) {
+      const [error, elapsed] = await failure(operation);
+      expect(error.code, name).toBe("STORE_UNAVAILABLE");
+      expect(error.store).toBe("redis");
+      expect(error.operation).toBe(name);
+      expect(error.retryable).toBe(true);
+      expect(error.httpStatus).toBe(503);
+      expect(elapsed).toBeLessThan(TIMEOUT_MS + 1_000);
+    }
+  });
+
+  it("operations fail with STORE_UNAVAILABLE once a connected server goes away", async () => {
+    const p = await proxy();
+    const store = storeAt(p.url());
+    const key = randomKey();
+    expect(await store.set(key, makeRecord(), { ifVersion: 0 })).toBe(true);
+    await p.stop();
+    for (const [name, operation] of everyOperation(store)) {
+      const [error, elapsed] = await failure(operation);
+      // The first operation may still meet the dying socket rather than a closed client.
+      expect(["STORE_UNAVAILABLE", "STORE_TIMEOUT"], name).toContain(error.code);
+      expect(error.operation).toBe(name);
+      expect(elapsed).toBeLessThan(TIMEOUT_MS + 1_000);
+    }
+    const [error] = await failure(() => store.get(key));
+    expect(error.code).toBe("STORE_UNAVAILABLE");
+  });
+
+  it("a server that accepts but never answers gives STORE_TIMEOUT within timeout + 1s", async () => {
+    const p = await proxy();
+    const store = storeAt(p.url());
+    await store.get(randomKey());
+    p.hang();
+    for (const [name, operation] of everyOperation(store).slice(0, 4)) {
+      const [error, elapsed] = await failure(operation);
+      expect(error.code, name).toBe("STORE_TIMEOUT");
+      expect(error.retryable).toBe(true);
+      expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
+      expect(elapsed).toBeLessThan(TIMEOUT_MS + 1_000);
+    }
+  });
+
+  it("the store recovers by itself when the server returns, with its data intact", async () => {
+    const p = await proxy();
+    const store = storeAt(p.url());
+    const key = randomKey();
+    const record = makeRecord({ userId: "u-recover" });
+    await store.set(key, record, { ifVersion: 0 });
+    await p.stop();
+    const [error] = await failure(() => store.get(key));
+    expect(error.code).toBe("STORE_UNAVAILABLE");
+    await p.resume();
+    await untilAnswering(store);
+    expect((await store.get(key))?.payload).toBe(record.payload);
+    expect(await store.set(key, { ...record, version: 2 }, { ifVersion: 1 })).toBe(true);
+  });
+
+  it("a store created while the server is down starts working when it comes up", async () => {
+    const p = await proxy();
+    await p.stop();
+    const store = storeAt(p.url());
+    const [error] = await failure(() => store.get(randomKey()));
+    expect(error.code).toBe("STORE_UNAVAILABLE");
+    await p.resume();
+    await untilAnswering(store);
+    const key = randomKey();
+    expect(await store.set(key, makeRecord(), { ifVersion: 0 })).toBe(true);
+    expect(await store.get(key)).not.toBeNull();
+  });
+
+  it("a write refused during an outage never lands later, even through a client with an offline queue (A18, A24)", async () => {
+    const p = await proxy();
+    // ioredis defaults: offline queue on, commands re-sent after reconnecting.
+    const client = new Redis(p.url());
+    client.on("error", () => {});
+    cleanup.push(async () => client.disconnect());
+    const prefix = uniqueName("skredisfail");
+    prefixes.push(prefix);
+    const store = createRedisStore({ client, prefix, commandTimeoutMs: TIMEOUT_MS });
+    await store.count();
+    const closedOnce = new Promise((resolve) => client.once("close", resolve));
+    await p.stop();
+    await closedOnce;
+    const key = randomKey();
+    const [error] = await failure(() => store.set(key, makeRecord(), { ifVersion: 0 }));
+    expect(error.code).toBe("STORE_UNAVAILABLE");
+    const ready = new Promise((resolve) => client.once("ready", resolve));
+    await p.resume();
+    await ready;
+    expect(await store.get(key)).toBeNull();
+    expect(await raw.exists(`{${prefix}}:s:${key}`)).toBe(0);
+  });
+
+  it("errors never show the password of the URL (A39)", async () => {
+    const p = await proxy();
+    await p.stop();
+    const store = storeAt(p.url(PASSWORD));
+    const [error] = await failure(() => store.get(randomKey()));
+    expect(error.message).not.toContain(PASSWORD);
+    expect(String(error.stack)).not.toContain(PASSWORD);
+  });
+
+  it("close() of a store whose server is down resolves promptly and later calls fail typed", async () => {
+    const p = await proxy();
+    const store = storeAt(p.url());
+    await store.count();
+    await p.stop();
+    const started = performance.now();
+    await store.close();
+    expect(performance.now() - started).toBeLessThan(TIMEOUT_MS + 1_000);
+    const [error] = await failure(() => store.get(randomKey()));
+    expect(error.code).toBe("STORE_UNAVAILABLE");
+  });
+});

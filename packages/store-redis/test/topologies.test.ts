@@ -1,0 +1,219 @@
+import {
+  describeStoreConformance,
+  makeRecord,
+  randomKey,
+  uniqueName,
+} from "@sessionkit/conformance";
+import type { SessionStore } from "@sessionkit/core";
+import { createRedisStore, type RedisStore } from "@sessionkit/store-redis";
+import { Cluster, Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { removePrefixes } from "./cleanup.js";
+import { command, freePort, RedisProcesses, until } from "./redis-processes.js";
+
+// Cluster and Sentinel need servers of their own: `eval "$(bash scripts/redis-topologies.sh)"`
+// at the repository root starts both and prints these variables. Without them
+// these tests fail (never skip), saying so.
+const CLUSTER_URLS = process.env.REDIS_CLUSTER_URLS ?? "";
+const SENTINEL_URL = process.env.REDIS_SENTINEL_URL ?? "";
+const HOW = 'run eval "$(bash scripts/redis-topologies.sh)" at the repository root first';
+
+const clusterNodes = CLUSTER_URLS.split(",")
+  .filter((url) => url !== "")
+  .map((url) => {
+    const parsed = new URL(url);
+    return { host: parsed.hostname, port: Number(parsed.port || 6379) };
+  });
+
+function sentinelOptions(url: string) {
+  const match = /^redis\+sentinel:\/\/([^/]+)\/([^/?]+)$/.exec(url);
+  if (match === null) throw new Error("REDIS_SENTINEL_URL must be redis+sentinel://host:port/name");
+  const sentinels = (match[1] as string).split(",").map((entry) => {
+    const [host, port] = entry.split(":");
+    return { host: host as string, port: Number(port ?? 26379) };
+  });
+  return { sentinels, name: match[2] as string };
+}
+
+describe("topology services", () => {
+  it("REDIS_CLUSTER_URLS and REDIS_SENTINEL_URL are set", () => {
+    expect(CLUSTER_URLS, `REDIS_CLUSTER_URLS is not set: ${HOW}`).not.toBe("");
+    expect(SENTINEL_URL, `REDIS_SENTINEL_URL is not set: ${HOW}`).not.toBe("");
+  });
+});
+
+// Without the variables only the check above runs (and fails): a whole suite
+// failing on a missing variable would bury the one message that matters.
+describe.runIf(CLUSTER_URLS !== "")("Redis Cluster", () => {
+  let cluster: Cluster;
+  const prefixes: string[] = [];
+  const prefixOf = new WeakMap<SessionStore, string>();
+  const sessionKey = (store: SessionStore, key: string) => `{${prefixOf.get(store)}}:s:${key}`;
+
+  beforeAll(async () => {
+    cluster = new Cluster(clusterNodes, { enableOfflineQueue: false, lazyConnect: true });
+    await cluster.connect();
+  });
+
+  afterAll(async () => {
+    for (const node of cluster.nodes("master")) await removePrefixes(node, prefixes);
+    await cluster.quit();
+  });
+
+  describeStoreConformance<RedisStore>("redis (cluster)", {
+    createStore() {
+      const prefix = uniqueName("skredis");
+      prefixes.push(prefix);
+      const store = createRedisStore({ client: cluster, prefix });
+      prefixOf.set(store, prefix);
+      return store;
+    },
+    inspect: {
+      exists: async (store, key) => (await cluster.exists(sessionKey(store, key))) === 1,
+      async ttlMs(store, key) {
+        const ttl = await cluster.pttl(sessionKey(store, key));
+        return ttl < 0 ? null : ttl;
+      },
+      async storedExpiresAt(store, key) {
+        const value = await cluster.hget(sessionKey(store, key), "e");
+        return value === null ? null : Number(value);
+      },
+    },
+  });
+
+  it("all keys of one store share one hash slot", async () => {
+    const prefix = uniqueName("skredis");
+    prefixes.push(prefix);
+    const store = createRedisStore({ client: cluster, prefix });
+    await store.set(randomKey(), makeRecord({ userId: "alice" }), { ifVersion: 0 });
+    const node = cluster.nodes("master")[0] as Redis;
+    const names = [
+      `{${prefix}}:s:${randomKey()}`,
+      `{${prefix}}:k`,
+      `{${prefix}}:e`,
+      `{${prefix}}:u:x`,
+    ];
+    const slots = await Promise.all(names.map((name) => node.cluster("KEYSLOT", name)));
+    expect(new Set(slots).size).toBe(1);
+  });
+
+  it("a redis+cluster:// URL opens a working store", async () => {
+    const prefix = uniqueName("skredis");
+    prefixes.push(prefix);
+    const hosts = clusterNodes.map((n) => `${n.host}:${n.port}`).join(",");
+    const store = createRedisStore({ url: `redis+cluster://${hosts}`, prefix });
+    try {
+      const key = randomKey();
+      const record = makeRecord({ userId: "u" });
+      expect(await store.set(key, record, { ifVersion: 0 })).toBe(true);
+      expect((await store.listByUser("u")).map((s) => s.key)).toEqual([key]);
+      expect(await store.count()).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe.runIf(SENTINEL_URL !== "")("Redis Sentinel", () => {
+  let raw: Redis;
+  const prefixes: string[] = [];
+  const prefixOf = new WeakMap<SessionStore, string>();
+  const sessionKey = (store: SessionStore, key: string) => `{${prefixOf.get(store)}}:s:${key}`;
+
+  beforeAll(async () => {
+    raw = new Redis({ ...sentinelOptions(SENTINEL_URL), lazyConnect: true });
+    await raw.connect();
+  });
+
+  afterAll(async () => {
+    await removePrefixes(raw, prefixes);
+    await raw.quit();
+  });
+
+  describeStoreConformance<RedisStore>("redis (sentinel)", {
+    createStore() {
+      const prefix = uniqueName("skredis");
+      prefixes.push(prefix);
+      const store = createRedisStore({ url: SENTINEL_URL, prefix });
+      prefixOf.set(store, prefix);
+      return store;
+    },
+    inspect: {
+      exists: async (store, key) => (await raw.exists(sessionKey(store, key))) === 1,
+      async ttlMs(store, key) {
+        const ttl = await raw.pttl(sessionKey(store, key));
+        return ttl < 0 ? null : ttl;
+      },
+      async storedExpiresAt(store, key) {
+        const value = await raw.hget(sessionKey(store, key), "e");
+        return value === null ? null : Number(value);
+      },
+    },
+  });
+});
+
+describe("Sentinel failover (own master, replica and sentinel)", () => {
+  it("after the master dies and the replica is promoted, replicated sessions are readable and writes succeed", async () => {
+    const processes = new RedisProcesses();
+    const [primary, replica, sentinel] = [await freePort(), await freePort(), await freePort()];
+    const name = "skfailover";
+    let store: RedisStore | undefined;
+    try {
+      await processes.server(primary);
+      await processes.server(replica, "--replicaof", "127.0.0.1", String(primary));
+      await until("the replica to sync", async () =>
+        String(await command(replica, "INFO", "replication")).includes("master_link_status:up"),
+      );
+      await processes.sentinel(sentinel, name, primary);
+      await until("the sentinel to see the replica", async () =>
+        JSON.stringify(await command(sentinel, "SENTINEL", "replicas", name)).includes(
+          `"${replica}"`,
+        ),
+      );
+
+      store = createRedisStore({
+        url: `redis+sentinel://127.0.0.1:${sentinel}/${name}`,
+        prefix: uniqueName("skredis"),
+        commandTimeoutMs: 1_000,
+      });
+      const keys = Array.from({ length: 5 }, randomKey);
+      for (const key of keys) {
+        expect(await store.set(key, makeRecord({ userId: "u" }), { ifVersion: 0 })).toBe(true);
+      }
+      // Only sessions the replica has acknowledged can survive the primary's death.
+      expect(await command(primary, "WAIT", "1", "2000")).toBe(1);
+
+      processes.kill(primary);
+      await until("the sentinel to promote the replica", async () => {
+        const address = (await command(
+          sentinel,
+          "SENTINEL",
+          "get-master-addr-by-name",
+          name,
+        )) as string[];
+        return address[1] === String(replica);
+      });
+
+      // Poll the store itself: every failed attempt must be a typed, retryable error.
+      const fresh = randomKey();
+      const current = store;
+      const unexpected: unknown[] = [];
+      await until("the store to write through the new primary", async () => {
+        try {
+          return await current.set(fresh, makeRecord(), { ifVersion: 0 });
+        } catch (error) {
+          const typed = error as { name?: unknown; retryable?: unknown };
+          if (typed.name !== "SessionError" || typed.retryable !== true) unexpected.push(error);
+          return false;
+        }
+      });
+      expect(unexpected).toEqual([]);
+      for (const key of keys) expect((await store.get(key))?.userId).toBe("u");
+      expect(await store.get(fresh)).not.toBeNull();
+      expect(await store.count()).toBe(6);
+    } finally {
+      await store?.close();
+      processes.stopAll();
+    }
+  }, 90_000);
+});
