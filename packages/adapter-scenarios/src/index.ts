@@ -19,12 +19,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  createSessionManager,
-  type SessionManager,
-  type SessionStore,
-} from "@sessionkit/core";
 import { getPostgresUrl, getRedisUrl, uniqueName } from "@sessionkit/conformance";
+import { createSessionManager, type SessionManager, type SessionStore } from "@sessionkit/core";
 import { createMemoryStore } from "@sessionkit/store-memory";
 import { createPostgresStore } from "@sessionkit/store-postgres";
 import { createRedisStore } from "@sessionkit/store-redis";
@@ -182,7 +178,10 @@ export class Client {
       headers: header === "" ? {} : { cookie: header },
     });
     for (const setCookie of response.headers.getSetCookie()) {
-      const pair = setCookie.slice(0, setCookie.indexOf(";") === -1 ? undefined : setCookie.indexOf(";"));
+      const pair = setCookie.slice(
+        0,
+        setCookie.indexOf(";") === -1 ? undefined : setCookie.indexOf(";"),
+      );
       const name = pair.slice(0, pair.indexOf("="));
       const value = pair.slice(pair.indexOf("=") + 1);
       if (/;\s*Max-Age=0/i.test(setCookie)) this.cookies.delete(name);
@@ -218,7 +217,9 @@ export function describeAdapterScenarios(
   startApp: StartApp,
   options: { readonly stores?: readonly string[] } = {},
 ): void {
-  const cases = storeCases().filter((c) => options.stores === undefined || options.stores.includes(c.name));
+  const cases = storeCases().filter(
+    (c) => options.stores === undefined || options.stores.includes(c.name),
+  );
   for (const storeCase of cases) {
     describe(`${adapter} on ${storeCase.name}`, () => {
       let store: SessionStore;
@@ -242,7 +243,9 @@ export function describeAdapterScenarios(
         const added = await browser.request("POST", "/cart?item=apple");
         expect(added.status).toBe(200);
         const [cookie] = sessionCookies(added);
-        expect(cookie).toMatch(/^__Host-sid=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+        expect(cookie).toMatch(
+          /^__Host-sid=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+        );
         expect(added.headers.get("cache-control")).toBe("no-store");
         expect(added.headers.get("vary")?.toLowerCase()).toContain("cookie");
       });
@@ -267,7 +270,11 @@ export function describeAdapterScenarios(
         expect(login.headers.getSetCookie().some((c) => c.startsWith("theme=dark"))).toBe(true);
         expect(browser.cookieHeader).not.toBe(before);
         const state = await browser.json<State>("GET", "/state");
-        expect(state).toMatchObject({ isNew: false, userId: "alice", data: { user: "alice", cart: ["apple"] } });
+        expect(state).toMatchObject({
+          isNew: false,
+          userId: "alice",
+          data: { user: "alice", cart: ["apple"] },
+        });
         const stale = await browser.request("GET", "/state", before);
         expect(((await stale.json()) as State).isNew).toBe(true);
       });
@@ -279,7 +286,9 @@ export function describeAdapterScenarios(
         const logout = await browser.request("POST", "/logout");
         expect(logout.status).toBe(200);
         const [cleared] = sessionCookies(logout);
-        expect(cleared).toMatch(/^__Host-sid=; Path=\/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax$/);
+        expect(cleared).toMatch(
+          /^__Host-sid=; Path=\/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax$/,
+        );
         expect(logout.headers.get("cache-control")).toBe("no-store");
         const replay = await browser.request("GET", "/state", loggedIn);
         expect(((await replay.json()) as State).isNew).toBe(true);
@@ -289,7 +298,8 @@ export function describeAdapterScenarios(
         const user = `carol-${uniqueName("u")}`;
         const [laptop, phone, tablet] = [client(), client(), client()];
         const stranger = client();
-        for (const device of [laptop, phone, tablet]) await device.json("POST", `/login?user=${user}`);
+        for (const device of [laptop, phone, tablet])
+          await device.json("POST", `/login?user=${user}`);
         await stranger.json("POST", "/login?user=someone-else");
         expect(await laptop.json("POST", "/logout-others")).toEqual({ destroyed: 2 });
         expect((await phone.json<State>("GET", "/state")).isNew).toBe(true);
@@ -312,7 +322,9 @@ export function describeAdapterScenarios(
         const browser = client();
         await browser.json("POST", "/login?user=dave");
         const responses = await Promise.all(
-          Array.from({ length: 10 }, (_, i) => browser.request("POST", `/set?key=k${i}&value=v${i}`)),
+          Array.from({ length: 10 }, (_, i) =>
+            browser.request("POST", `/set?key=k${i}&value=v${i}`),
+          ),
         );
         for (const response of responses) expect(response.status).toBe(200);
         const state = await browser.json<State>("GET", "/state");
@@ -350,7 +362,9 @@ export function describeAdapterScenarios(
             const response = await new Client(downApp.url).request("POST", "/cart?item=apple");
             expect(response.status).toBe(503);
             const body = await response.text();
-            expect(body).not.toMatch(/\bat \S+ \(|Error:|\/srv\/|node_modules|127\.0\.0\.1|postgres:\/\//);
+            expect(body).not.toMatch(
+              /\bat \S+ \(|Error:|\/srv\/|node_modules|127\.0\.0\.1|postgres:\/\//,
+            );
             expect(sessionCookies(response)).toEqual([]);
           } finally {
             await downApp.close();

@@ -3,7 +3,6 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createNodeHandler, errorResponse, type Session, withSession } from "@sessionkit/core";
 import {
   type AppContext,
   describeAdapterScenarios,
@@ -11,8 +10,11 @@ import {
   type RunningApp,
   type ScenarioData,
 } from "@sessionkit/adapter-scenarios";
+import { createNodeHandler, errorResponse, type Session, withSession } from "@sessionkit/core";
 
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<RunningApp> {
+async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<RunningApp> {
   const server = createServer(handler);
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
@@ -35,7 +37,9 @@ async function route(
   const q = (name: string) => url.searchParams.get(name) ?? "";
   switch (`${method} ${url.pathname}`) {
     case "GET /state":
-      return { body: { isNew: session.isNew, userId: session.userId ?? null, data: session.toJSON() } };
+      return {
+        body: { isNew: session.isNew, userId: session.userId ?? null, data: session.toJSON() },
+      };
     case "POST /login":
       session.regenerate().setUser(q("user")).set("user", q("user"));
       return { body: { ok: true }, cookies: ["theme=dark; Path=/"] };
@@ -63,27 +67,35 @@ async function route(
   }
 }
 
-describeAdapterScenarios("node:http (createNodeHandler)", async ({ sessions, prefs }: AppContext) => {
-  // The second session is committed inside the first one's handler, before any byte is sent.
-  const handler = createNodeHandler(sessions, async (req, res, session) => {
-    const prefSession = await prefs.load(req);
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const { body, cookies } = await route(req.method ?? "GET", url, session, prefSession);
-    for (const [name, value] of (await prefSession.commit()).headers) {
-      if (name === "Set-Cookie") res.appendHeader(name, value);
-      else res.setHeader(name, value);
-    }
-    if (cookies) for (const cookie of cookies) res.appendHeader("Set-Cookie", cookie);
-    res.setHeader("Content-Type", "application/json");
-    res.end(JSON.stringify(body));
-  });
-  return listen(handler);
-});
+describeAdapterScenarios(
+  "node:http (createNodeHandler)",
+  async ({ sessions, prefs }: AppContext) => {
+    // The second session is committed inside the first one's handler, before any byte is sent.
+    const handler = createNodeHandler(sessions, async (req, res, session) => {
+      const prefSession = await prefs.load(req);
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const { body, cookies } = await route(req.method ?? "GET", url, session, prefSession);
+      for (const [name, value] of (await prefSession.commit()).headers) {
+        if (name === "Set-Cookie") res.appendHeader(name, value);
+        else res.setHeader(name, value);
+      }
+      if (cookies) for (const cookie of cookies) res.appendHeader("Set-Cookie", cookie);
+      res.setHeader("Content-Type", "application/json");
+      res.end(JSON.stringify(body));
+    });
+    return listen(handler);
+  },
+);
 
 describeAdapterScenarios("Fetch API (withSession)", async ({ sessions, prefs }: AppContext) => {
   const inner = withSession(sessions, (request, session) =>
     withSession(prefs, async (_request, prefSession) => {
-      const { body, cookies } = await route(request.method, new URL(request.url), session, prefSession);
+      const { body, cookies } = await route(
+        request.method,
+        new URL(request.url),
+        session,
+        prefSession,
+      );
       const response = Response.json(body);
       for (const cookie of cookies ?? []) response.headers.append("Set-Cookie", cookie);
       return response;
@@ -101,12 +113,15 @@ describeAdapterScenarios("Fetch API (withSession)", async ({ sessions, prefs }: 
     const request = new Request(new URL(req.url ?? "/", "http://127.0.0.1"), {
       method: req.method ?? "GET",
       headers: Object.entries(req.headers).flatMap(([name, value]) =>
-        value === undefined ? [] : (Array.isArray(value) ? value : [value]).map((v) => [name, v] as [string, string]),
+        value === undefined
+          ? []
+          : (Array.isArray(value) ? value : [value]).map((v) => [name, v] as [string, string]),
       ),
     });
     void handle(request).then(async (response) => {
       res.statusCode = response.status;
-      for (const [name, value] of response.headers) if (name !== "set-cookie") res.setHeader(name, value);
+      for (const [name, value] of response.headers)
+        if (name !== "set-cookie") res.setHeader(name, value);
       const setCookies = response.headers.getSetCookie();
       if (setCookies.length > 0) res.setHeader("Set-Cookie", setCookies);
       res.end(Buffer.from(await response.arrayBuffer()));
