@@ -113,7 +113,8 @@ export interface SessionStore {
    * Atomically delete `oldKey` and store `record` under `newKey`, provided the
    * record under `oldKey` is live (and at `ifVersion`, when given). Returns
    * `false`, changing nothing, otherwise. After `true`, no write to `oldKey`
-   * can succeed. Fails (rejects) if `newKey` is taken.
+   * can succeed. Rejects with a `TypeError`, changing nothing, if a live record
+   * holds `newKey` (core never reuses a key: it is a hash of a fresh random id).
    */
   rename?(
     oldKey: string,
