@@ -13,5 +13,22 @@ fi
 
 pnpm run lint
 pnpm run typecheck
-pnpm run test:unit
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+pnpm run test:unit 2>&1 | tee "$log"
 pnpm run check:packages
+
+# One closing line over every package's vitest summary, e.g. "tests: 812 passed, 0 failed, 17 skipped".
+node -e '
+  const text = require("node:fs").readFileSync(process.argv[1], "utf8").replace(/\x1b\[[0-9;]*m/g, "");
+  let passed = 0, failed = 0, skipped = 0;
+  for (const line of text.split("\n")) {
+    const m = /^\S+:test:\s+Tests\s+(.*)$/.exec(line);
+    if (!m) continue;
+    passed += Number(/(\d+) passed/.exec(m[1])?.[1] ?? 0);
+    failed += Number(/(\d+) failed/.exec(m[1])?.[1] ?? 0);
+    skipped += Number(/(\d+) skipped/.exec(m[1])?.[1] ?? 0);
+  }
+  if (passed === 0) { console.error("no test ran"); process.exit(1); }
+  console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+' "$log"
