@@ -1,3 +1,5 @@
+export { type FailureOptions, failureGroup } from "./failure.js";
+export { type Fault, FaultProxy } from "./fault-proxy.js";
 export {
   dockerAvailable,
   getPostgresUrl,

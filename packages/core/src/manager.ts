@@ -215,7 +215,8 @@ export interface Session<Data extends object = SessionData, Flash extends object
   /**
    * Gives the session a new id at commit, killing the old one at once (A16).
    * Call it on login and on any privilege change. Data is kept, or only the
-   * `keep` keys; the absolute timeout is not reset.
+   * `keep` keys (filtered at once: values set afterwards are kept); the
+   * absolute timeout is not reset.
    */
   regenerate(options?: { readonly keep?: readonly (keyof Data & string)[] }): this;
   /** Deletes the session at commit and clears the cookie (A17). */
@@ -574,7 +575,7 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
   #record: SessionRecord | undefined;
   #contents: Contents;
   #userId: string | undefined;
-  #regenerate: { keep: readonly string[] | undefined } | undefined;
+  #regenerate = false;
   #destroyed = false;
   #cookie: CookieAction;
   #resign: boolean;
@@ -690,7 +691,15 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
 
   regenerate(options: { readonly keep?: readonly (keyof Data & string)[] } = {}): this {
     this.#open();
-    this.#regenerate = { keep: options.keep === undefined ? undefined : [...options.keep] };
+    // Filtered now, not at commit: values set after this call belong to the new session.
+    if (options.keep !== undefined) {
+      const kept: Record<string, unknown> = Object.create(null);
+      for (const key of options.keep) {
+        if (Object.hasOwn(this.#contents.data, key)) kept[key] = this.#contents.data[key];
+      }
+      this.#contents.data = kept;
+    }
+    this.#regenerate = true;
     return this;
   }
 
@@ -827,20 +836,11 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
       return "destroyed";
     }
 
-    if (this.#regenerate !== undefined) {
-      const keep = this.#regenerate.keep;
-      if (keep !== undefined) {
-        const kept: Record<string, unknown> = Object.create(null);
-        for (const key of keep)
-          if (Object.hasOwn(this.#contents.data, key)) kept[key] = this.#contents.data[key];
-        this.#contents.data = kept;
-      }
-    }
     const payload = encodeContents(config.codec, this.#contents);
 
     // New session: lazy (A15) — nothing is stored, and no cookie set, until there is something to keep.
     if (this.#record === undefined) {
-      this.#regenerate = undefined;
+      this.#regenerate = false;
       const empty =
         this.#userId === undefined &&
         Object.keys(this.#contents.data).length === 0 &&
@@ -874,7 +874,7 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
     const oldId = this.#id as string;
     const oldKey = storeKeyOf(oldId);
 
-    if (this.#regenerate !== undefined) {
+    if (this.#regenerate) {
       const newId = generateSessionId();
       const newKey = storeKeyOf(newId);
       for (let attempt = 0; ; attempt++) {
@@ -899,7 +899,7 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
           if (moved) await storeCall(config, "destroy", () => store.destroy(oldKey));
         }
         if (moved) {
-          this.#regenerate = undefined;
+          this.#regenerate = false;
           this.#id = newId;
           this.#record = next;
           this.#cookie = "set";
@@ -983,7 +983,7 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
     this.#config.emit("dropped", id);
     this.#record = undefined;
     this.#id = undefined;
-    this.#regenerate = undefined;
+    this.#regenerate = false;
     this.#cookie = "clear";
     return "dropped";
   }

@@ -664,3 +664,18 @@ describe("events (A38)", () => {
     expect(result.outcome).toBe("created");
   });
 });
+
+describe("regenerate({ keep }) then set()", () => {
+  it("values set after regenerate({ keep }) in the same request are kept (a fresh CSRF token)", async () => {
+    const h = harness<Data>();
+    const { cookie } = await signedIn(h, { cart: ["a"], csrf: "pre-login" });
+    const session = await h.sessions.load(h.request(cookie));
+    session.regenerate({ keep: ["cart"] }).set("csrf", "post-login");
+    expect(session.toJSON()).toEqual({ cart: ["a"], csrf: "post-login" });
+    const next = h.cookieFrom((await session.commit()).headers);
+    expect((await h.sessions.load(h.request(next))).toJSON()).toEqual({
+      cart: ["a"],
+      csrf: "post-login",
+    });
+  });
+});
