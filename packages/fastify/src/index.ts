@@ -1,0 +1,6 @@
+export {
+  type FastifySessions,
+  type ResolvedFastifySessions,
+  type SessionPluginOptions,
+  sessionPlugin,
+} from "./plugin.js";

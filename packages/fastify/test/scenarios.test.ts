@@ -1,0 +1,65 @@
+// The shared HTTP scenarios on Fastify 5, over real sockets, on every store.
+import type { PrefsData, ScenarioData } from "@sessionkit/adapter-scenarios";
+import { type AppContext, describeAdapterScenarios } from "@sessionkit/adapter-scenarios";
+import type { Session } from "@sessionkit/core";
+import Fastify from "fastify";
+import { sessionPlugin } from "../src/index.js";
+
+declare module "../src/index.js" {
+  interface FastifySessions {
+    session: Session<ScenarioData>;
+    prefs: Session<PrefsData>;
+  }
+}
+
+export async function startFastify({ sessions, prefs }: AppContext) {
+  const app = Fastify({ logger: false });
+  await app.register(sessionPlugin, { manager: sessions, onError: () => {} });
+  await app.register(sessionPlugin, { manager: prefs, decorator: "prefs", onError: () => {} });
+  // What a real app installs: errors become a plain 500 without details.
+  app.setErrorHandler(async (_error, _request, reply) => {
+    return reply.code(500).type("text/plain").send("Internal Server Error");
+  });
+
+  app.get("/state", async (request) => ({
+    isNew: request.session.isNew,
+    userId: request.session.userId ?? null,
+    data: request.session.toJSON(),
+  }));
+  app.post<{ Querystring: { user: string } }>("/login", async (request, reply) => {
+    const user = request.query.user;
+    request.session.regenerate().setUser(user).set("user", user);
+    reply.header("set-cookie", "theme=dark; Path=/");
+    return { ok: true };
+  });
+  app.post<{ Querystring: { item: string } }>("/cart", async (request) => {
+    const cart = [...(request.session.get("cart") ?? []), request.query.item];
+    request.session.set("cart", cart);
+    return { cart };
+  });
+  app.post<{ Querystring: { key: string; value: string } }>("/set", async (request) => {
+    request.session.set(request.query.key, request.query.value);
+    return { ok: true };
+  });
+  app.post("/logout", async (request) => {
+    request.session.destroy();
+    return { ok: true };
+  });
+  app.post("/logout-others", async (request) => ({
+    destroyed: await request.session.destroyOtherSessions(),
+  }));
+  app.post("/throw", async (request) => {
+    request.session.set("poisoned", true);
+    throw new Error("handler failed at /srv/app/secret.js");
+  });
+  app.get("/prefs", async (request) => ({ theme: request.prefs.get("theme") ?? null }));
+  app.post<{ Querystring: { theme: string } }>("/prefs", async (request) => {
+    request.prefs.set("theme", request.query.theme);
+    return { ok: true };
+  });
+
+  const url = await app.listen({ port: 0, host: "127.0.0.1" });
+  return { url, close: () => app.close() };
+}
+
+describeAdapterScenarios("Fastify 5", startFastify);

@@ -1,0 +1,5 @@
+export {
+  type SessionMiddlewareOptions,
+  type SessionVariables,
+  sessionMiddleware,
+} from "./middleware.js";

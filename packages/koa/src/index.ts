@@ -1,0 +1,7 @@
+export {
+  type KoaSessionManager,
+  type KoaSessionOptions,
+  type KoaSessions,
+  type ResolvedKoaSessions,
+  session,
+} from "./middleware.js";
