@@ -130,11 +130,15 @@ export function holdResponseUntil(
   const queue: Array<() => void> = [];
   let state: "holding" | "running" | "released" = "holding";
 
+  // The held replacements, so restore() only undoes its own patch: a wrapper
+  // installed after the hold (compression, say) stays in place and keeps
+  // calling through the held function, which then forwards directly.
+  const held: Partial<Record<keyof typeof original, unknown>> = {};
   const restore = (): void => {
-    res.writeHead = original.writeHead;
-    res.write = original.write;
-    res.end = original.end;
-    res.flushHeaders = original.flushHeaders;
+    for (const name of ["writeHead", "write", "end", "flushHeaders"] as const) {
+      if (res[name] === held[name])
+        (res as unknown as Record<string, unknown>)[name] = original[name];
+    }
     state = "released";
   };
   const fail = (error: unknown): void => {
@@ -168,7 +172,11 @@ export function holdResponseUntil(
     );
   };
   const hold = <A extends unknown[]>(replay: (...args: A) => void) =>
-    function held(this: unknown, ...args: A): ServerResponse {
+    function heldCall(this: unknown, ...args: A): ServerResponse {
+      if (state === "released") {
+        replay(...args);
+        return res;
+      }
       queue.push(() => replay(...args));
       start();
       return res;
@@ -188,14 +196,23 @@ export function holdResponseUntil(
     }
     (original.writeHead as (...a: unknown[]) => void).apply(res, args);
   }) as ServerResponse["writeHead"];
+  const heldWrite = hold((...a: unknown[]) =>
+    (original.write as (...x: unknown[]) => void).apply(res, a),
+  );
   res.write = ((...args: unknown[]) => {
-    hold((...a: unknown[]) => (original.write as (...x: unknown[]) => void).apply(res, a))(...args);
+    if (state === "released")
+      return (original.write as (...x: unknown[]) => boolean).apply(res, args);
+    heldWrite(...args);
     return true;
   }) as ServerResponse["write"];
   res.end = hold((...args: unknown[]) =>
     (original.end as (...a: unknown[]) => void).apply(res, args),
   ) as ServerResponse["end"];
   res.flushHeaders = hold(() => original.flushHeaders.apply(res)) as ServerResponse["flushHeaders"];
+  held.writeHead = res.writeHead;
+  held.write = res.write;
+  held.end = res.end;
+  held.flushHeaders = res.flushHeaders;
 
   return {
     cancel() {

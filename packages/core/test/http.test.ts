@@ -5,6 +5,7 @@ import {
   createNodeHandler,
   createSessionManager,
   ErrorCode,
+  holdResponseUntil,
   SessionError,
   type SessionStore,
   withSession,
@@ -145,5 +146,32 @@ describe("withSession()", () => {
     const response = await handle(new Request("https://example.test/"));
     expect(response.status).toBe(503);
     expect(response.headers.getSetCookie()).toEqual([]);
+  });
+});
+
+describe("holdResponseUntil()", () => {
+  it("keeps a response wrapper installed after the hold, and calls through it once released", async () => {
+    const store = createMemoryStore({ sweepIntervalMs: false });
+    const sessions = createSessionManager<Data>({ store, secrets: [SECRET] });
+    const seen: string[] = [];
+    const url = await listen(async (req, res) => {
+      const session = await sessions.load(req);
+      holdResponseUntil(res, async () => (await session.commit()).headers);
+      // A later middleware (compression, say) wraps end() after the hold.
+      const wrappedEnd = res.end;
+      res.end = function (this: unknown, ...args: unknown[]) {
+        seen.push("wrapper");
+        return (wrappedEnd as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof res.end;
+      session.set("visits", 1);
+      res.write("a");
+      // The first write committed and released the hold; end() comes later.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      res.end("b");
+    });
+    const response = await fetch(url);
+    expect(await response.text()).toBe("ab");
+    expect(seen).toEqual(["wrapper"]);
+    expect(response.headers.getSetCookie()).toHaveLength(1);
   });
 });

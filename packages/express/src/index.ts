@@ -1,0 +1,8 @@
+export {
+  type NextCallback,
+  type RegisteredSession,
+  type SessionMiddleware,
+  type SessionMiddlewareOptions,
+  type SessionRegister,
+  session,
+} from "./middleware.js";
