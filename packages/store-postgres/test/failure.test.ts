@@ -1,5 +1,4 @@
-import { connect, createServer, type Server, type Socket } from "node:net";
-import { getPostgresUrl, randomKey, uniqueName } from "@sessionkit/conformance";
+import { FaultProxy, getPostgresUrl, randomKey, uniqueName } from "@sessionkit/conformance";
 import type { SessionError } from "@sessionkit/core";
 import type pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -229,7 +228,11 @@ describe("failure behaviour", () => {
   });
 
   it("a server that stops answering gives STORE_TIMEOUT within statementTimeoutMs + 1 s, and the store recovers when it answers again (A30)", async () => {
-    const proxy = await startProxy(new URL(url));
+    const target = new URL(url);
+    const proxy = await FaultProxy.start({
+      host: target.hostname,
+      port: Number(target.port || 5432),
+    });
     const store = createPostgresStore({
       connectionString: urlWithEndpoint("127.0.0.1", proxy.port),
       schema,
@@ -240,7 +243,7 @@ describe("failure behaviour", () => {
     const key = randomKey();
     try {
       await store.set(key, record(), { ifVersion: 0 });
-      proxy.blackHole(true);
+      await proxy.inject("black-hole");
       const started = performance.now();
       await expect(store.get(key)).rejects.toMatchObject({
         code: "STORE_TIMEOUT",
@@ -249,7 +252,7 @@ describe("failure behaviour", () => {
       expect(performance.now() - started).toBeLessThan(500 + 1_000);
       // With the pooled connection discarded, a new one cannot be opened either.
       await expect(store.get(key)).rejects.toMatchObject({ code: "STORE_TIMEOUT" });
-      proxy.blackHole(false);
+      await proxy.inject("none");
       expect((await store.get(key))?.payload).toBe('{"a":1}');
     } finally {
       await store.close();
@@ -257,45 +260,3 @@ describe("failure behaviour", () => {
     }
   });
 });
-
-/** A TCP proxy to the real server that can stop forwarding bytes (a black-holed network). */
-async function startProxy(target: URL): Promise<{
-  port: number;
-  blackHole(on: boolean): void;
-  close(): Promise<void>;
-}> {
-  const sockets = new Set<Socket>();
-  let holed = false;
-  const pairs: Array<[Socket, Socket]> = [];
-  const server: Server = createServer((client) => {
-    const upstream = connect({ host: target.hostname, port: Number(target.port || 5432) });
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on("error", () => s.destroy());
-      s.on("close", () => sockets.delete(s));
-    }
-    client.on("data", (chunk) => {
-      if (!holed) upstream.write(chunk);
-    });
-    upstream.on("data", (chunk) => {
-      if (!holed) client.write(chunk);
-    });
-    client.on("close", () => upstream.destroy());
-    upstream.on("close", () => client.destroy());
-    pairs.push([client, upstream]);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("proxy has no port");
-  return {
-    port: address.port,
-    blackHole(on) {
-      holed = on;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}

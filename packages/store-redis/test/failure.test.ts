@@ -1,10 +1,15 @@
-import { getRedisUrl, makeRecord, randomKey, uniqueName } from "@sessionkit/conformance";
+import {
+  FaultProxy,
+  getRedisUrl,
+  makeRecord,
+  randomKey,
+  uniqueName,
+} from "@sessionkit/conformance";
 import { isSessionError, type SessionError } from "@sessionkit/core";
 import { createRedisStore, type RedisStore } from "@sessionkit/store-redis";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { removePrefixes } from "./cleanup.js";
-import { TcpProxy } from "./tcp-proxy.js";
 
 const TIMEOUT_MS = 500;
 const PASSWORD = "hunter2-correct-horse";
@@ -43,10 +48,25 @@ afterAll(async () => {
   process.off("uncaughtException", trap);
 });
 
-async function proxy(): Promise<TcpProxy> {
-  const p = await TcpProxy.start(redisUrl);
-  cleanup.push(() => p.stop());
-  return p;
+/** The shared fault proxy in front of the test Redis, with the verbs these tests use. */
+async function proxy() {
+  const target = new URL(redisUrl);
+  const p = await FaultProxy.start({
+    host: target.hostname,
+    port: target.port === "" ? 6379 : Number(target.port),
+  });
+  cleanup.push(() => p.close());
+  return {
+    /** A redis:// URL through the proxy, with an optional password in it. */
+    url: (password?: string) =>
+      `redis://${password === undefined ? "" : `:${password}@`}127.0.0.1:${p.port}`,
+    /** Server down: connections refused. */
+    stop: () => p.inject("refuse"),
+    /** Server back on the same port. */
+    resume: () => p.inject("none"),
+    /** Server frozen: connections open, nothing answered. */
+    hang: () => p.inject("black-hole"),
+  };
 }
 
 function storeAt(url: string): RedisStore {
@@ -137,7 +157,7 @@ describe("redis store while the server is down (A30, A31)", () => {
     const p = await proxy();
     const store = storeAt(p.url());
     await store.get(randomKey());
-    p.hang();
+    await p.hang();
     for (const [name, operation] of everyOperation(store).slice(0, 4)) {
       const [error, elapsed] = await failure(operation);
       expect(error.code, name).toBe("STORE_TIMEOUT");
