@@ -64,9 +64,11 @@ export {
   defineCapabilities,
   iterateKeys,
   type KeyPage,
+  type OptionalStoreMethod,
   type SessionRecord,
   type SessionStore,
   type SetOptions,
   type StoreCapabilities,
   type StoredSession,
+  type StoreWith,
 } from "./store.js";

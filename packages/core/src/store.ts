@@ -182,6 +182,24 @@ export function assertStorable(storeName: string, key: string, record?: SessionR
   }
 }
 
+/** The optional methods of {@link SessionStore}. */
+export type OptionalStoreMethod = Exclude<
+  keyof SessionStore,
+  "name" | "capabilities" | "get" | "set" | "destroy"
+>;
+
+/**
+ * A store type whose optional methods `M` are present, for a store package's
+ * own exported type (so callers of that store need no `?.`).
+ *
+ * @example
+ * ```ts
+ * export interface MyStore extends StoreWith<"touch" | "close"> {}
+ * ```
+ */
+export type StoreWith<M extends OptionalStoreMethod> = SessionStore &
+  Required<Pick<SessionStore, M>>;
+
 /** The capability names, in a fixed order. */
 export const CAPABILITY_NAMES: readonly (keyof StoreCapabilities)[] = Object.freeze([
   "touch",

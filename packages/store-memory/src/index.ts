@@ -1,11 +1,12 @@
 import {
   assertStorable,
   defineCapabilities,
-  type KeyPage,
+  type OptionalStoreMethod,
   type SessionRecord,
   type SessionStore,
   type StoredSession,
   type StoreProvider,
+  type StoreWith,
 } from "@sessionkit/core";
 
 /** Options of {@link createMemoryStore}. */
@@ -28,26 +29,7 @@ export interface MemoryStoreOptions {
 }
 
 /** A {@link SessionStore} that keeps sessions in this process's memory. */
-export interface MemoryStore extends SessionStore {
-  touch(
-    key: string,
-    expiresAt: number,
-    options?: { ifVersion?: number | undefined },
-  ): Promise<boolean>;
-  rename(
-    oldKey: string,
-    newKey: string,
-    record: SessionRecord,
-    options?: { ifVersion?: number | undefined },
-  ): Promise<boolean>;
-  listByUser(userId: string): Promise<StoredSession[]>;
-  destroyByUser(userId: string, options?: { readonly exceptKey?: string }): Promise<number>;
-  count(): Promise<number>;
-  clear(): Promise<void>;
-  keys(options?: { readonly cursor?: string | null; readonly limit?: number }): Promise<KeyPage>;
-  gc(): Promise<number>;
-  close(): Promise<void>;
-}
+export interface MemoryStore extends StoreWith<OptionalStoreMethod> {}
 
 const capabilities = defineCapabilities({
   touch: true,

@@ -3,13 +3,13 @@ import {
   assertStorable,
   defineCapabilities,
   ErrorCode,
-  type KeyPage,
+  type OptionalStoreMethod,
   redactSecrets,
   SessionError,
   type SessionRecord,
   type SessionStore,
-  type StoredSession,
   type StoreProvider,
+  type StoreWith,
 } from "@sessionkit/core";
 import pg from "pg";
 import {
@@ -119,7 +119,7 @@ export interface MigrationResult {
 }
 
 /** A {@link SessionStore} backed by one PostgreSQL table, with every capability. */
-export interface PostgresStore extends SessionStore {
+export interface PostgresStore extends StoreWith<OptionalStoreMethod> {
   /** The schema of the session table. */
   readonly schema: string;
   /** The session table's name. */
@@ -130,25 +130,6 @@ export interface PostgresStore extends SessionStore {
    * A no-op when the table is current.
    */
   migrate(): Promise<MigrationResult>;
-  touch(
-    key: string,
-    expiresAt: number,
-    options?: { ifVersion?: number | undefined },
-  ): Promise<boolean>;
-  rename(
-    oldKey: string,
-    newKey: string,
-    record: SessionRecord,
-    options?: { ifVersion?: number | undefined },
-  ): Promise<boolean>;
-  listByUser(userId: string): Promise<StoredSession[]>;
-  destroyByUser(userId: string, options?: { readonly exceptKey?: string }): Promise<number>;
-  count(): Promise<number>;
-  clear(): Promise<void>;
-  keys(options?: { readonly cursor?: string | null; readonly limit?: number }): Promise<KeyPage>;
-  /** Deletes expired rows in batches; resolves to 0 at once when another instance is pruning. */
-  gc(): Promise<number>;
-  close(): Promise<void>;
 }
 
 const capabilities = defineCapabilities({

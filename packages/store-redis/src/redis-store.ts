@@ -3,13 +3,14 @@ import {
   assertStorable,
   defineCapabilities,
   ErrorCode,
-  type KeyPage,
+  type OptionalStoreMethod,
   redactSecrets,
   SessionError,
   type SessionRecord,
   type SessionStore,
   type StoredSession,
   type StoreProvider,
+  type StoreWith,
 } from "@sessionkit/core";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import {
@@ -78,25 +79,7 @@ export interface RedisStoreUrlOptions extends RedisStoreCommonOptions {
 export type RedisStoreOptions = RedisStoreClientOptions | RedisStoreUrlOptions;
 
 /** A {@link SessionStore} on Redis, with every optional method it declares. */
-export interface RedisStore extends SessionStore {
-  touch(
-    key: string,
-    expiresAt: number,
-    options?: { readonly ifVersion?: number | undefined },
-  ): Promise<boolean>;
-  rename(
-    oldKey: string,
-    newKey: string,
-    record: SessionRecord,
-    options?: { readonly ifVersion?: number | undefined },
-  ): Promise<boolean>;
-  listByUser(userId: string): Promise<StoredSession[]>;
-  destroyByUser(userId: string, options?: { readonly exceptKey?: string }): Promise<number>;
-  count(): Promise<number>;
-  clear(): Promise<void>;
-  keys(options?: { readonly cursor?: string | null; readonly limit?: number }): Promise<KeyPage>;
-  close(): Promise<void>;
-}
+export interface RedisStore extends StoreWith<Exclude<OptionalStoreMethod, "gc">> {}
 
 const capabilities = defineCapabilities({
   touch: true,

@@ -4,13 +4,13 @@ import {
   defineCapabilities,
   ErrorCode,
   isSessionError,
-  type KeyPage,
+  type OptionalStoreMethod,
   redactSecrets,
   SessionError,
   type SessionRecord,
   type SessionStore,
-  type StoredSession,
   type StoreProvider,
+  type StoreWith,
 } from "@sessionkit/core";
 import Database from "better-sqlite3";
 import {
@@ -114,29 +114,11 @@ export interface SqliteMigrateOptions {
 }
 
 /** A {@link SessionStore} kept in a SQLite file, with every capability. */
-export interface SqliteStore extends SessionStore {
+export interface SqliteStore extends StoreWith<OptionalStoreMethod> {
   /** The connection the store uses (owned by the store when it was opened from `path`). */
   readonly database: SqliteDatabase;
   /** The session table, unquoted. */
   readonly table: string;
-  touch(
-    key: string,
-    expiresAt: number,
-    options?: { readonly ifVersion?: number | undefined },
-  ): Promise<boolean>;
-  rename(
-    oldKey: string,
-    newKey: string,
-    record: SessionRecord,
-    options?: { readonly ifVersion?: number | undefined },
-  ): Promise<boolean>;
-  listByUser(userId: string): Promise<StoredSession[]>;
-  destroyByUser(userId: string, options?: { readonly exceptKey?: string }): Promise<number>;
-  count(): Promise<number>;
-  clear(): Promise<void>;
-  keys(options?: { readonly cursor?: string | null; readonly limit?: number }): Promise<KeyPage>;
-  gc(): Promise<number>;
-  close(): Promise<void>;
 }
 
 const capabilities = defineCapabilities({
