@@ -61,6 +61,13 @@ export function makeRecord(overrides: Partial<SessionRecord> = {}, ttlMs = 60_00
   };
 }
 
+/**
+ * Lifetime of records a test waits to see expire, in ms: long enough that a
+ * write and a read back always fit inside it on a loaded machine (a
+ * Sentinel round trip on two busy cores), short enough to keep the suite fast.
+ */
+const SHORT_TTL_MS = 500;
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Registers a per-test store with set-up and tear-down; returns a getter for it. */
@@ -336,9 +343,9 @@ export const expiryGroup: ConformanceGroup = (options) => {
 
     it("get(key) returns null once expiresAt has passed", async () => {
       const key = randomKey();
-      await store().set(key, makeRecord({}, 80), { ifVersion: 0 });
+      await store().set(key, makeRecord({}, SHORT_TTL_MS), { ifVersion: 0 });
       expect(await store().get(key)).not.toBeNull();
-      await sleep(80 + grace);
+      await sleep(SHORT_TTL_MS + grace);
       expect(await store().get(key)).toBeNull();
     });
 
@@ -364,9 +371,9 @@ export const expiryGroup: ConformanceGroup = (options) => {
 
     it("set(key, record, { ifVersion: n }) does not update an expired record", async () => {
       const key = randomKey();
-      const record = makeRecord({}, 60);
+      const record = makeRecord({}, SHORT_TTL_MS);
       await store().set(key, record, { ifVersion: 0 });
-      await sleep(60 + grace);
+      await sleep(SHORT_TTL_MS + grace);
       const later = { ...record, version: 2, expiresAt: Date.now() + 60_000 };
       expect(await store().set(key, later, { ifVersion: 1 })).toBe(false);
       expect(await store().get(key)).toBeNull();
@@ -374,8 +381,8 @@ export const expiryGroup: ConformanceGroup = (options) => {
 
     it("set(key, record, { ifVersion: 0 }) treats an expired record as absent", async () => {
       const key = randomKey();
-      await store().set(key, makeRecord({}, 60), { ifVersion: 0 });
-      await sleep(60 + grace);
+      await store().set(key, makeRecord({}, SHORT_TTL_MS), { ifVersion: 0 });
+      await sleep(SHORT_TTL_MS + grace);
       const fresh = makeRecord({ payload: '"fresh"' });
       expect(await store().set(key, fresh, { ifVersion: 0 })).toBe(true);
       expectRecord(await store().get(key), fresh);
@@ -438,10 +445,10 @@ export const touchGroup: ConformanceGroup = (options) => {
     it("touch(key, expiresAt) keeps the record alive past its old expiry", async (ctx) => {
       requireCapability(ctx, store(), "touch");
       const key = randomKey();
-      const record = makeRecord({}, 150);
+      const record = makeRecord({}, SHORT_TTL_MS);
       await store().set(key, record, { ifVersion: 0 });
       expect(await store().touch?.(key, Date.now() + 60_000)).toBe(true);
-      await sleep(150 + grace);
+      await sleep(SHORT_TTL_MS + grace);
       expect((await store().get(key))?.payload).toBe(record.payload);
     });
 
@@ -460,8 +467,8 @@ export const touchGroup: ConformanceGroup = (options) => {
     it("touch(key) does not revive an expired record", async (ctx) => {
       requireCapability(ctx, store(), "touch");
       const key = randomKey();
-      await store().set(key, makeRecord({}, 60), { ifVersion: 0 });
-      await sleep(60 + grace);
+      await store().set(key, makeRecord({}, SHORT_TTL_MS), { ifVersion: 0 });
+      await sleep(SHORT_TTL_MS + grace);
       expect(await store().touch?.(key, Date.now() + 60_000)).toBe(false);
       expect(await store().get(key)).toBeNull();
     });
@@ -680,7 +687,7 @@ export const userIndexGroup: ConformanceGroup = (options) => {
       ];
       await store().set(kept, makeRecord({ userId: alice }), { ifVersion: 0 });
       await store().set(destroyed, makeRecord({ userId: alice }), { ifVersion: 0 });
-      await store().set(expiring, makeRecord({ userId: alice }, 60), { ifVersion: 0 });
+      await store().set(expiring, makeRecord({ userId: alice }, SHORT_TTL_MS), { ifVersion: 0 });
       const movedRecord = makeRecord({ userId: alice });
       await store().set(moved, movedRecord, { ifVersion: 0 });
       await store().destroy(destroyed);
@@ -689,7 +696,7 @@ export const userIndexGroup: ConformanceGroup = (options) => {
         { ...movedRecord, userId: "someone-else", version: 2 },
         { ifVersion: 1 },
       );
-      await sleep(60 + grace);
+      await sleep(SHORT_TTL_MS + grace);
       expect((await store().listByUser?.(alice))?.map((s) => s.key)).toEqual([kept]);
     });
 
@@ -830,9 +837,10 @@ export const gcGroup: ConformanceGroup = (options) => {
       requireCapability(ctx, store(), "gc");
       const expired = Array.from({ length: 5 }, randomKey);
       const live = randomKey();
-      for (const key of expired) await store().set(key, makeRecord({}, 50), { ifVersion: 0 });
+      for (const key of expired)
+        await store().set(key, makeRecord({}, SHORT_TTL_MS), { ifVersion: 0 });
       await store().set(live, makeRecord(), { ifVersion: 0 });
-      await sleep(50 + grace);
+      await sleep(SHORT_TTL_MS + grace);
       expect(await store().gc?.()).toBeGreaterThanOrEqual(5);
       expect(await store().get(live)).not.toBeNull();
       if (options.inspect?.exists) {
