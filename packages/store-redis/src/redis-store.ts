@@ -425,6 +425,21 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   };
 
   /**
+   * A command that timed out on a connection that is still open means the
+   * server or the network stalled (a frozen process, a black hole): every
+   * further command would wait in the client's queue, holding memory, until a
+   * reply that may never come. Dropping the connection rejects and frees them
+   * all, and operations fail fast while the client reconnects. Only for a
+   * client the store owns (its queued commands are never resent:
+   * `autoResendUnfulfilledCommands: false`); a client passed in is the
+   * caller's to manage.
+   */
+  const dropStalledConnection = (): void => {
+    if (!owned || closed || client.status !== "ready") return;
+    client.disconnect(true);
+  };
+
+  /**
    * Runs one store operation under the operation timeout and turns every
    * failure into a SessionError. Nothing is sent unless the client is ready:
    * during an outage operations fail fast with STORE_UNAVAILABLE instead of
@@ -475,7 +490,9 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     try {
       return await Promise.race([attempt, deadline]);
     } catch (error) {
-      throw wrap(operation, error);
+      const wrapped = wrap(operation, error);
+      if (wrapped.code === ErrorCode.STORE_TIMEOUT) dropStalledConnection();
+      throw wrapped;
     } finally {
       clearTimeout(timer);
     }
