@@ -25,34 +25,90 @@ export interface FailureOptions<S extends SessionStore = SessionStore> {
   readonly recoveryMs?: number;
 }
 
-const FAILURE_CODES: readonly string[] = [ErrorCode.STORE_UNAVAILABLE, ErrorCode.STORE_TIMEOUT];
+/** A fault a store-specific test can switch on and off (see {@link faultInjectionGroup}). */
+export interface StoreFault<S extends SessionStore = SessionStore> {
+  /** Short name, used in test names. */
+  readonly name: string;
+  /** Starts the fault for this store. */
+  inject(store: S): void | Promise<void>;
+  /** Ends it. */
+  heal(store: S): void | Promise<void>;
+  /**
+   * Reads keep working during this fault (SQLite in WAL mode while another
+   * process holds the write lock); only writes must fail.
+   * @default false
+   */
+  readonly readsSurvive?: boolean;
+}
+
+/** Options of {@link faultInjectionGroup}. */
+export interface FaultInjectionOptions<S extends SessionStore = SessionStore> {
+  /** Creates a fresh, isolated store with every operation bounded by `timeoutMs`. */
+  createStore(timeoutMs: number): S | Promise<S>;
+  /** Called after each test. Default: `store.close?.()`. */
+  teardown?(store: S): void | Promise<void>;
+  /** The faults this store can suffer. */
+  readonly faults: readonly StoreFault<S>[];
+  /** The operation timeout given to `createStore`, in ms. @default 1000 */
+  readonly timeoutMs?: number;
+  /** How much longer than `timeoutMs` a failure may take, in ms. @default 1500 */
+  readonly marginMs?: number;
+  /** How long the store may take to work again after a fault clears, in ms. @default 15000 */
+  readonly recoveryMs?: number;
+}
+
+/** Every retryable store failure. */
+const FAILURE_CODES: readonly string[] = [
+  ErrorCode.STORE_UNAVAILABLE,
+  ErrorCode.STORE_TIMEOUT,
+  ErrorCode.STORE_BUSY,
+];
+
+/** One test's store and its fault switch. */
+interface Harness<S extends SessionStore> {
+  readonly store: S;
+  /** Starts a fault; `delayMs` applies to the proxy's "delay". */
+  inject(fault: string, delayMs?: number): Promise<void>;
+  heal(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+interface Timing {
+  readonly timeoutMs: number;
+  readonly marginMs: number;
+  readonly recoveryMs: number;
+}
+
+function timingOf(options: { timeoutMs?: number; marginMs?: number; recoveryMs?: number }): Timing {
+  return {
+    timeoutMs: options.timeoutMs ?? 1_000,
+    marginMs: options.marginMs ?? 1_500,
+    recoveryMs: options.recoveryMs ?? 15_000,
+  };
+}
 
 /**
- * The `failure` group (checklist A18, A30): a {@link FaultProxy} sits between a
- * network store and its server and refuses connections, black-holes traffic,
- * cuts connections mid-command or delays them. Every operation must fail with
- * `STORE_UNAVAILABLE` or `STORE_TIMEOUT` within the store's timeout plus a
- * margin, never with an unhandled rejection or uncaught exception; once the
- * fault clears the store must work again by itself; and no command refused or
- * cut during a fault may be replayed later to resurrect or duplicate a session.
- *
- * @example
- * ```ts
- * failureGroup({
- *   target: async () => ({ host: "127.0.0.1", port: 6379 }),
- *   createStore: ({ host, port }, timeoutMs) =>
- *     createRedisStore({ url: `redis://${host}:${port}`, prefix: uniqueName(), commandTimeoutMs: timeoutMs }),
- * });
- * ```
+ * The checks shared by both failure groups. For each fault: operations fail
+ * with a retryable store code within the timeout plus a margin (reads may
+ * survive where the fault allows), no unhandled rejection or uncaught
+ * exception, recovery by itself, and no failed create replayed later.
  */
-export function failureGroup<S extends SessionStore>(options: FailureOptions<S>): void {
-  const timeoutMs = options.timeoutMs ?? 1_000;
-  const marginMs = options.marginMs ?? 1_500;
-  const recoveryMs = options.recoveryMs ?? 15_000;
-
+function describeFailures<S extends SessionStore>(
+  setup: () => Promise<Harness<S>>,
+  faults: readonly { readonly name: string; readonly readsSurvive: boolean }[],
+  timing: Timing,
+  extra?: (context: {
+    harness: () => Harness<S>;
+    expectTypedFailure: (operation: () => Promise<unknown>) => Promise<void>;
+    recovered: (key: string) => Promise<unknown>;
+  }) => void,
+): void {
   describe("failure", () => {
-    let proxy: FaultProxy;
-    let store: S;
+    let current: Harness<S> | undefined;
+    const harness = (): Harness<S> => {
+      if (current === undefined) throw new Error("failure group: no store outside a test");
+      return current;
+    };
     const unexpected: unknown[] = [];
     const trap = (error: unknown): void => {
       unexpected.push(error);
@@ -62,17 +118,18 @@ export function failureGroup<S extends SessionStore>(options: FailureOptions<S>)
       unexpected.length = 0;
       process.on("unhandledRejection", trap);
       process.on("uncaughtException", trap);
-      proxy = await FaultProxy.start(await options.target());
-      store = await options.createStore({ host: "127.0.0.1", port: proxy.port }, timeoutMs);
+      current = await setup();
     });
 
     afterEach(async () => {
-      await proxy.inject("none");
+      const done = current;
+      current = undefined;
       try {
-        if (options.teardown) await options.teardown(store);
-        else await store.close?.();
+        if (done !== undefined) {
+          await done.heal();
+          await done.dispose();
+        }
       } finally {
-        await proxy.close();
         process.off("unhandledRejection", trap);
         process.off("uncaughtException", trap);
       }
@@ -91,35 +148,37 @@ export function failureGroup<S extends SessionStore>(options: FailureOptions<S>)
       const error = (outcome as { error: unknown }).error;
       expect(isSessionError(error), `a SessionError, got ${String(error)}`).toBe(true);
       expect(FAILURE_CODES).toContain((error as { code: string }).code);
-      expect(elapsed).toBeLessThanOrEqual(timeoutMs + marginMs);
+      expect(elapsed).toBeLessThanOrEqual(timing.timeoutMs + timing.marginMs);
     };
 
     /** Retries `get` until it succeeds (the store recovering by itself); every failure meanwhile must be typed. */
-    const recovered = async (key: string): Promise<Awaited<ReturnType<S["get"]>>> => {
-      const deadline = performance.now() + recoveryMs;
+    const recovered = async (key: string) => {
+      const deadline = performance.now() + timing.recoveryMs;
       for (;;) {
         try {
-          return (await store.get(key)) as Awaited<ReturnType<S["get"]>>;
+          return await harness().store.get(key);
         } catch (error) {
           expect(isSessionError(error) && FAILURE_CODES.includes(error.code)).toBe(true);
-          if (performance.now() > deadline)
-            throw new Error(`the store did not recover within ${recoveryMs} ms`);
+          if (performance.now() > deadline) {
+            throw new Error(`the store did not recover within ${timing.recoveryMs} ms`);
+          }
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       }
     };
 
-    const faults: readonly Fault[] = ["refuse", "black-hole", "cut"];
     for (const fault of faults) {
-      it(`under "${fault}", reads and writes fail typed within the timeout, then the store recovers by itself`, async () => {
+      it(`under "${fault.name}", ${fault.readsSurvive ? "writes" : "reads and writes"} fail typed within the timeout, then the store recovers by itself`, async () => {
+        const { store } = harness();
         const key = randomKey();
         const record = makeRecord();
         expect(await store.set(key, record, { ifVersion: 0 })).toBe(true);
-        await proxy.inject(fault);
-        await expectTypedFailure(() => store.get(key));
+        await harness().inject(fault.name);
+        if (fault.readsSurvive) expect((await store.get(key))?.payload).toBe(record.payload);
+        else await expectTypedFailure(() => store.get(key));
         await expectTypedFailure(() => store.set(key, { ...record, version: 2 }, { ifVersion: 1 }));
         await expectTypedFailure(() => store.destroy(randomKey()));
-        await proxy.inject("none");
+        await harness().heal();
         const after = await recovered(key);
         // A write that failed on the client may still have reached the server (cut
         // after sending, or held and delivered late as TCP does): it lands whole or
@@ -128,13 +187,14 @@ export function failureGroup<S extends SessionStore>(options: FailureOptions<S>)
         expect(after?.payload).toBe(record.payload);
       });
 
-      it(`a create refused or cut under "${fault}" is never replayed after recovery (A18)`, async () => {
+      it(`a create that failed under "${fault.name}" is never replayed after recovery (A18)`, async () => {
+        const { store } = harness();
         const probe = randomKey();
         expect(await store.set(probe, makeRecord(), { ifVersion: 0 })).toBe(true);
-        await proxy.inject(fault);
+        await harness().inject(fault.name);
         const key = randomKey();
         await expectTypedFailure(() => store.set(key, makeRecord(), { ifVersion: 0 }));
-        await proxy.inject("none");
+        await harness().heal();
         await recovered(probe);
         // If the failed create had been queued for a retry, it could land after this destroy.
         await store.destroy(key);
@@ -143,16 +203,120 @@ export function failureGroup<S extends SessionStore>(options: FailureOptions<S>)
       });
     }
 
-    it("a delay below the timeout is only slower; one above it fails with STORE_TIMEOUT", async () => {
-      const key = randomKey();
-      const record = makeRecord();
-      expect(await store.set(key, record, { ifVersion: 0 })).toBe(true);
-      await proxy.inject("delay", Math.floor(timeoutMs / 5));
-      expect((await store.get(key))?.payload).toBe(record.payload);
-      await proxy.inject("delay", timeoutMs * 3);
-      await expectTypedFailure(() => store.get(key));
-      await proxy.inject("none");
-      expect((await recovered(key))?.payload).toBe(record.payload);
-    });
+    extra?.({ harness, expectTypedFailure, recovered });
   });
+}
+
+/**
+ * The `failure` group for network stores (checklist A18, A30): a
+ * {@link FaultProxy} sits between the store and its server and refuses
+ * connections, black-holes traffic, cuts connections mid-command or delays
+ * them. Every operation must fail with a retryable store code
+ * (`STORE_UNAVAILABLE`, `STORE_TIMEOUT`) within the store's timeout plus a
+ * margin, never with an unhandled rejection or uncaught exception; once the
+ * fault clears the store must work again by itself; and no command refused or
+ * cut during a fault may be replayed later to resurrect or duplicate a session.
+ *
+ * @example
+ * ```ts
+ * failureGroup({
+ *   target: async () => ({ host: "127.0.0.1", port: 6379 }),
+ *   createStore: ({ host, port }, timeoutMs) =>
+ *     createRedisStore({ url: `redis://${host}:${port}`, prefix: uniqueName(), commandTimeoutMs: timeoutMs }),
+ * });
+ * ```
+ */
+export function failureGroup<S extends SessionStore>(options: FailureOptions<S>): void {
+  const timing = timingOf(options);
+  const faults: readonly Fault[] = ["refuse", "black-hole", "cut"];
+  describeFailures<S>(
+    async () => {
+      const proxy = await FaultProxy.start(await options.target());
+      const store = await options.createStore(
+        { host: "127.0.0.1", port: proxy.port },
+        timing.timeoutMs,
+      );
+      return {
+        store,
+        inject: (fault, delayMs) => proxy.inject(fault as Fault, delayMs),
+        heal: () => proxy.inject("none"),
+        async dispose() {
+          try {
+            if (options.teardown) await options.teardown(store);
+            else await store.close?.();
+          } finally {
+            await proxy.close();
+          }
+        },
+      };
+    },
+    faults.map((name) => ({ name, readsSurvive: false })),
+    timing,
+    ({ harness, expectTypedFailure, recovered }) => {
+      it("a delay below the timeout is only slower; one above it fails with STORE_TIMEOUT", async () => {
+        const { store, inject, heal } = harness();
+        const key = randomKey();
+        const record = makeRecord();
+        expect(await store.set(key, record, { ifVersion: 0 })).toBe(true);
+        await inject("delay", Math.floor(timing.timeoutMs / 5));
+        expect((await store.get(key))?.payload).toBe(record.payload);
+        await inject("delay", timing.timeoutMs * 3);
+        await expectTypedFailure(() => store.get(key));
+        await heal();
+        expect(((await recovered(key)) as { payload?: string } | null)?.payload).toBe(
+          record.payload,
+        );
+      });
+    },
+  );
+}
+
+/**
+ * The `failure` group for stores without a network to cut (checklist A18,
+ * A30, A33): the test supplies its own faults, such as another process
+ * holding SQLite's write lock. The same checks as {@link failureGroup}, with
+ * `STORE_BUSY` also accepted and reads allowed to keep working where a fault
+ * says so.
+ *
+ * @example
+ * ```ts
+ * faultInjectionGroup({
+ *   createStore: (timeoutMs) => createSqliteStore({ path, busyTimeoutMs: timeoutMs }),
+ *   faults: [{ name: "write lock held", readsSurvive: true, inject: holdLock, heal: releaseLock }],
+ * });
+ * ```
+ */
+export function faultInjectionGroup<S extends SessionStore>(
+  options: FaultInjectionOptions<S>,
+): void {
+  const timing = timingOf(options);
+  describeFailures<S>(
+    async () => {
+      const store = await options.createStore(timing.timeoutMs);
+      let active: StoreFault<S> | undefined;
+      return {
+        store,
+        async inject(name) {
+          const fault = options.faults.find((f) => f.name === name);
+          if (fault === undefined) throw new Error(`unknown fault ${name}`);
+          await fault.inject(store);
+          active = fault;
+        },
+        async heal() {
+          const fault = active;
+          active = undefined;
+          if (fault !== undefined) await fault.heal(store);
+        },
+        async dispose() {
+          if (options.teardown) await options.teardown(store);
+          else await store.close?.();
+        },
+      };
+    },
+    options.faults.map((fault) => ({
+      name: fault.name,
+      readsSurvive: fault.readsSurvive === true,
+    })),
+    timing,
+  );
 }

@@ -1,4 +1,10 @@
-export { type FailureOptions, failureGroup } from "./failure.js";
+export {
+  type FailureOptions,
+  type FaultInjectionOptions,
+  failureGroup,
+  faultInjectionGroup,
+  type StoreFault,
+} from "./failure.js";
 export { type Fault, FaultProxy } from "./fault-proxy.js";
 export {
   dockerAvailable,
