@@ -1,0 +1,204 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createNodeHandler, createSessionManager, type Session } from "@sessionkit/core";
+import express, { type Request, type Response } from "express";
+import expressSession from "express-session";
+import fastify from "fastify";
+import {
+  openPeerStore,
+  openSessionkitStore,
+  type PeerKind,
+  type ServiceNames,
+} from "./backends.js";
+import { type Backend, SECRET } from "./subject.js";
+import { type BenchData, sessionData } from "./workload.js";
+
+/** Which app to serve: a framework, and sessionkit, express-session or no session at all. */
+export interface AppSpec {
+  readonly framework: "node:http" | "express" | "fastify";
+  readonly sessions: "sessionkit" | "express-session" | "none";
+  readonly store: Backend | "none";
+  readonly peer?: PeerKind;
+}
+
+export interface RunningApp {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** The same three routes everywhere: POST /login creates the session, GET /read reads it, POST /write changes one field. */
+type Route = "login" | "read" | "write";
+const routeOf = (url: string | undefined): Route | undefined =>
+  url === "/read" ? "read" : url === "/write" ? "write" : url === "/login" ? "login" : undefined;
+
+/** What a route does to a session, written once for every session API. */
+interface SessionLike {
+  get(key: keyof BenchData): unknown;
+  set(key: keyof BenchData, value: unknown): void;
+}
+let visits = 0;
+function handle(route: Route, session: SessionLike | undefined): string {
+  if (route === "login") {
+    const data = sessionData(visits++);
+    for (const key of Object.keys(data) as (keyof BenchData)[]) session?.set(key, data[key]);
+    return '{"ok":true}';
+  }
+  if (route === "write") session?.set("visits", ++visits);
+  const roles = session === undefined ? ["none"] : (session.get("roles") as string[] | undefined);
+  return `{"ok":true,"roles":${roles?.length ?? 0}}`;
+}
+
+const fromSessionkit = (session: Session<BenchData>): SessionLike => ({
+  get: (key) => session.get(key),
+  set: (key, value) => session.set(key, value as never),
+});
+/** express-session's req.session: properties on the object. */
+const fromExpressSession = (session: Record<string, unknown>): SessionLike => ({
+  get: (key) => session[key],
+  set: (key, value) => {
+    session[key] = value;
+  },
+});
+
+/** Requests still being handled, so a store is closed only once nothing uses it. */
+let inFlight = 0;
+function track(server: Server): void {
+  server.on("request", (_req: IncomingMessage, res: ServerResponse) => {
+    inFlight++;
+    res.once("close", () => inFlight--);
+  });
+}
+
+async function drained(): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
+
+function listen(server: Server): Promise<number> {
+  track(server);
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      resolve(typeof address === "object" && address !== null ? address.port : 0);
+    });
+  });
+}
+
+async function closeServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  await drained();
+  server.closeAllConnections();
+  await closed;
+}
+
+const send = (res: ServerResponse, body: string) => {
+  res.setHeader("Content-Type", "application/json");
+  res.end(body);
+};
+
+/** A variable specifier keeps the adapters (built in parallel by others) out of type-checking. */
+async function importAdapter(name: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return (await import(name)) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startApp(spec: AppSpec, names: ServiceNames): Promise<RunningApp> {
+  const tag = `http_${spec.framework.replace(/\W/g, "")}`;
+  let closeStore = async () => {};
+  let manager: ReturnType<typeof createSessionManager<BenchData>> | undefined;
+  if (spec.sessions === "sessionkit" && spec.store !== "none") {
+    const opened = await openSessionkitStore(names, spec.store, tag);
+    closeStore = opened.close;
+    manager = createSessionManager<BenchData>({
+      store: opened.store,
+      secrets: [SECRET],
+      cookie: { secure: false },
+    });
+  }
+
+  if (spec.framework === "node:http") {
+    const plain = (req: IncomingMessage, res: ServerResponse) => {
+      const route = routeOf(req.url);
+      if (route === undefined) return void res.writeHead(404).end();
+      send(res, handle(route, undefined));
+    };
+    const server = createServer(
+      manager === undefined
+        ? plain
+        : createNodeHandler(manager, (req, res, session) => {
+            const route = routeOf(req.url);
+            if (route === undefined) return void res.writeHead(404).end();
+            send(res, handle(route, fromSessionkit(session)));
+          }),
+    );
+    const port = await listen(server);
+    return { port, close: () => closeServer(server).then(closeStore) };
+  }
+
+  if (spec.framework === "express") {
+    const app = express();
+    app.disable("x-powered-by");
+    if (spec.sessions === "express-session" && spec.peer !== undefined) {
+      const peer = await openPeerStore(names, spec.peer, tag);
+      closeStore = peer.close;
+      app.use(
+        expressSession({
+          store: peer.store,
+          secret: SECRET,
+          resave: false,
+          saveUninitialized: false,
+        }),
+      );
+    } else if (manager !== undefined) {
+      const adapter = await importAdapter("@sessionkit/express");
+      const middleware = adapter?.session as ((m: unknown) => express.RequestHandler) | undefined;
+      if (middleware === undefined) throw new Error("@sessionkit/express is not available");
+      app.use(middleware(manager));
+    }
+    const sessionOf = (req: Request): SessionLike | undefined => {
+      const session = (req as unknown as { session?: unknown }).session;
+      if (session === undefined) return undefined;
+      return spec.sessions === "sessionkit"
+        ? fromSessionkit(session as Session<BenchData>)
+        : fromExpressSession(session as Record<string, unknown>);
+    };
+    const route = (name: Route) => (req: Request, res: Response) => {
+      res.type("application/json").send(handle(name, sessionOf(req)));
+    };
+    app.post("/login", route("login"));
+    app.get("/read", route("read"));
+    app.post("/write", route("write"));
+    const server = createServer(app);
+    const port = await listen(server);
+    return { port, close: () => closeServer(server).then(closeStore) };
+  }
+
+  const app = fastify();
+  if (manager !== undefined) {
+    const adapter = await importAdapter("@sessionkit/fastify");
+    const plugin = adapter?.sessionPlugin;
+    if (plugin === undefined) throw new Error("@sessionkit/fastify is not available");
+    await app.register(plugin as Parameters<typeof app.register>[0], { manager });
+  }
+  const route = (name: Route) => async (request: unknown) => {
+    const session = (request as { session?: Session<BenchData> }).session;
+    return handle(name, session === undefined ? undefined : fromSessionkit(session));
+  };
+  app.post("/login", route("login"));
+  app.get("/read", route("read"));
+  app.post("/write", route("write"));
+  track(app.server);
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  const address = app.server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  const close = async () => {
+    await drained();
+    await app.close();
+    await closeStore();
+  };
+  return { port, close };
+}

@@ -1,0 +1,28 @@
+import type { ServiceNames } from "./backends.js";
+import { type AppSpec, type RunningApp, startApp } from "./http-apps.js";
+
+/**
+ * Child process serving one app at a time, so autocannon (in the parent) and
+ * the server never share an event loop. Protocol over IPC:
+ * `{ start: AppSpec }` → `{ port }` or `{ error }`; `{ stop: true }` → `{ stopped: true }`.
+ */
+const names = JSON.parse(process.argv[2] as string) as ServiceNames;
+let running: RunningApp | undefined;
+
+process.on("message", (message: { start?: AppSpec; stop?: boolean }) => {
+  void (async () => {
+    try {
+      if (message.start !== undefined) {
+        running = await startApp(message.start, names);
+        process.send?.({ port: running.port });
+      } else if (message.stop) {
+        await running?.close();
+        running = undefined;
+        process.send?.({ stopped: true });
+      }
+    } catch (error) {
+      process.send?.({ error: error instanceof Error ? error.message : String(error) });
+    }
+  })();
+});
+process.on("disconnect", () => process.exit(0));
