@@ -575,8 +575,16 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
   #record: SessionRecord | undefined;
   #contents: Contents;
   #userId: string | undefined;
+  /** The store key of `#id`, hashed once. */
+  #key: string | undefined;
   #regenerate = false;
   #destroyed = false;
+  /**
+   * False while nothing could have changed the contents: no mutation call and
+   * no object value handed out (a handler may mutate an object it was given).
+   * Lets an unchanged commit skip encoding altogether.
+   */
+  #mayHaveChanged = false;
   #cookie: CookieAction;
   #resign: boolean;
 
@@ -584,6 +592,7 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
     config: Config,
     init: {
       id?: string | undefined;
+      key?: string | undefined;
       record?: SessionRecord | undefined;
       contents?: Contents | undefined;
       clearStaleCookie?: boolean;
@@ -592,6 +601,7 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
   ) {
     this.#config = config;
     this.#id = init.record === undefined ? undefined : init.id;
+    this.#key = init.record === undefined ? undefined : init.key;
     this.#record = init.record;
     this.#contents = init.contents ?? emptyContents();
     this.#userId = init.record?.userId;
@@ -622,9 +632,10 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
   }
 
   get<K extends keyof Data & string>(key: K): Data[K] | undefined {
-    return Object.hasOwn(this.#contents.data, key)
-      ? (this.#contents.data[key] as Data[K])
-      : undefined;
+    if (!Object.hasOwn(this.#contents.data, key)) return undefined;
+    const value = this.#contents.data[key];
+    if (value !== null && typeof value === "object") this.#mayHaveChanged = true;
+    return value as Data[K];
   }
 
   set<K extends keyof Data & string>(key: K, value: Data[K]): this {
@@ -634,12 +645,14 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
     }
     if (value === undefined) delete this.#contents.data[key];
     else this.#contents.data[key] = value;
+    this.#mayHaveChanged = true;
     return this;
   }
 
   delete(key: keyof Data & string): this {
     this.#open();
     delete this.#contents.data[key];
+    this.#mayHaveChanged = true;
     return this;
   }
 
@@ -650,10 +663,12 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
   clear(): this {
     this.#open();
     this.#contents.data = Object.create(null);
+    this.#mayHaveChanged = true;
     return this;
   }
 
   toJSON(): Partial<Data> {
+    this.#mayHaveChanged = true;
     return { ...this.#contents.data } as Partial<Data>;
   }
 
@@ -665,6 +680,7 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
     const queue = this.#contents.flash[key] ?? [];
     queue.push(message);
     this.#contents.flash[key] = queue;
+    this.#mayHaveChanged = true;
     return this;
   }
 
@@ -672,6 +688,7 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
     if (!Object.hasOwn(this.#contents.flash, key)) return [];
     const messages = this.#contents.flash[key] as Flash[K][];
     delete this.#contents.flash[key];
+    this.#mayHaveChanged = true;
     return messages;
   }
 
@@ -686,6 +703,7 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
       );
     }
     this.#userId = userId;
+    this.#mayHaveChanged = true;
     return this;
   }
 
@@ -698,6 +716,7 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
         if (Object.hasOwn(this.#contents.data, key)) kept[key] = this.#contents.data[key];
       }
       this.#contents.data = kept;
+      this.#mayHaveChanged = true;
     }
     this.#regenerate = true;
     return this;
@@ -724,7 +743,7 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
     const userId = this.#userId;
     if (userId === undefined) return 0;
     const store = this.#config.store;
-    const exceptKey = this.#id === undefined ? undefined : storeKeyOf(this.#id);
+    const exceptKey = this.#key;
     return storeCall(
       this.#config,
       "destroyByUser",
@@ -737,7 +756,7 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
     const listByUser = this.#requireUserIndex("listSessions()");
     const userId = this.#userId;
     if (userId === undefined) return [];
-    const currentKey = this.#id === undefined ? undefined : storeKeyOf(this.#id);
+    const currentKey = this.#key;
     const entries = await storeCall(this.#config, "listByUser", () => listByUser(userId));
     return entries
       .map(({ key, record }) => ({
@@ -826,17 +845,25 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
 
     if (this.#destroyed) {
       const id = this.#id;
-      if (id !== undefined && this.#record !== undefined) {
-        await storeCall(config, "destroy", () => store.destroy(storeKeyOf(id)));
+      const key = this.#key;
+      if (id !== undefined && key !== undefined && this.#record !== undefined) {
+        await storeCall(config, "destroy", () => store.destroy(key));
         config.emit("destroyed", id);
       }
       if (id !== undefined || this.#cookie === "clear") this.#cookie = "clear";
       this.#record = undefined;
       this.#id = undefined;
+      this.#key = undefined;
       return "destroyed";
     }
 
-    const payload = encodeContents(config.codec, this.#contents);
+    // Nothing could have changed the contents: the stored payload is still
+    // theirs, so the encode-and-compare of the common read-only request is skipped.
+    const loaded = this.#record;
+    const payload =
+      loaded !== undefined && !this.#mayHaveChanged && !this.#regenerate
+        ? loaded.payload
+        : encodeContents(config.codec, this.#contents);
 
     // New session: lazy (A15) — nothing is stored, and no cookie set, until there is something to keep.
     if (this.#record === undefined) {
@@ -865,6 +892,7 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
         );
       }
       this.#id = id;
+      this.#key = key;
       this.#record = record;
       this.#cookie = "set";
       config.emit("created", id);
@@ -872,7 +900,7 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
     }
 
     const oldId = this.#id as string;
-    const oldKey = storeKeyOf(oldId);
+    const oldKey = this.#key as string;
 
     if (this.#regenerate) {
       const newId = generateSessionId();
@@ -901,6 +929,7 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
         if (moved) {
           this.#regenerate = false;
           this.#id = newId;
+          this.#key = newKey;
           this.#record = next;
           this.#cookie = "set";
           config.emit("regenerated", newId);
@@ -983,6 +1012,7 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
     this.#config.emit("dropped", id);
     this.#record = undefined;
     this.#id = undefined;
+    this.#key = undefined;
     this.#regenerate = false;
     this.#cookie = "clear";
     return "dropped";
@@ -1078,7 +1108,13 @@ export function createSessionManager<
     const { id } = verified;
     const fromCookie = verified.index < cookieCount;
     const key = storeKeyOf(id);
-    const record = await storeCall(config, "get", () => config.store.get(key));
+    let record: SessionRecord | null;
+    try {
+      record = await config.store.get(key);
+    } catch (error) {
+      // The hot path skips storeCall's closure; its error handling is the same.
+      record = await storeCall(config, "get", () => Promise.reject(error));
+    }
     const now = config.now();
     if (record === null) {
       config.emit("unknown-id", id);
@@ -1097,6 +1133,7 @@ export function createSessionManager<
     }
     return new SessionImpl<Data, Flash>(config, {
       id,
+      key,
       record,
       contents,
       resign: fromCookie && verified.secretIndex > 0,
