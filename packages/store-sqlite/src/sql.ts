@@ -64,6 +64,16 @@ export function statements({ table }: Identifiers) {
     upsert: `INSERT INTO ${table} (${columns}) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (key) DO UPDATE SET payload = excluded.payload, expires_at = excluded.expires_at,
         created_at = excluded.created_at, version = excluded.version, user_id = excluded.user_id`,
+    // The two common writes are one statement each: a single statement is
+    // atomic in SQLite, so neither needs an explicit transaction.
+    // Compare-and-set: only a live row at the expected version is replaced.
+    casUpdate: `UPDATE ${table} SET payload = ?, expires_at = ?, created_at = ?, version = ?, user_id = ?
+      WHERE key = ? AND version = ? AND expires_at > ?`,
+    // Create: an expired leftover counts as absent and is overwritten; a live row is left alone.
+    createIfFree: `INSERT INTO ${table} (${columns}) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (key) DO UPDATE SET payload = excluded.payload, expires_at = excluded.expires_at,
+        created_at = excluded.created_at, version = excluded.version, user_id = excluded.user_id
+      WHERE ${table}.expires_at <= ?`,
     delete: `DELETE FROM ${table} WHERE key = ?`,
     // Conditional, so a concurrent writer that just made the row live again keeps it.
     deleteIfExpired: `DELETE FROM ${table} WHERE key = ? AND expires_at <= ?`,

@@ -496,7 +496,19 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       if (!Number.isSafeInteger(ifVersion) || (ifVersion as number) < 0) {
         throw new TypeError("sqlite: set() ifVersion must be 0 or a positive integer");
       }
-      return guard("set", () => setTransaction.immediate(key, record, ifVersion as number));
+      return guard("set", () => {
+        const t = now();
+        // A record already past its expiry is a deletion: the rare path, in a transaction.
+        if (record.expiresAt <= t)
+          return setTransaction.immediate(key, record, ifVersion as number);
+        const userId = record.userId ?? null;
+        const { payload, expiresAt, createdAt, version } = record;
+        return ifVersion === 0
+          ? sql.createIfFree.run(key, payload, expiresAt, createdAt, version, userId, t).changes ===
+              1
+          : sql.casUpdate.run(payload, expiresAt, createdAt, version, userId, key, ifVersion, t)
+              .changes === 1;
+      });
     },
 
     async destroy(key) {
@@ -598,6 +610,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       select: database.prepare(text.select),
       selectState: database.prepare(text.selectState),
       upsert: database.prepare(text.upsert),
+      casUpdate: database.prepare(text.casUpdate),
+      createIfFree: database.prepare(text.createIfFree),
       delete: database.prepare(text.delete),
       deleteIfExpired: database.prepare(text.deleteIfExpired),
       touch: database.prepare(text.touch),
