@@ -89,13 +89,30 @@ export const SET = `${PRELUDE}
 local sk, m, if_version = KEYS[1], ARGV[2], ARGV[3]
 if if_version == '0' then
   if redis.call('EXISTS', sk) == 1 then return 0 end
-elseif redis.call('HGET', sk, 'v') ~= if_version then
-  return 0
+  local now = now_ms()
+  write(sk, m, ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], now)
+  -- Creates (as many as sessions expire, over time) prune the index entries of expired ones.
+  prune(now)
+  return 1
 end
+local f = redis.call('HMGET', sk, 'v', 'e', 'u')
+if f[1] ~= if_version then return 0 end
+local p, e, c, v, u = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local now = now_ms()
-remove(sk, m)
-write(sk, m, ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], now)
-prune(now)
+local old_u = f[3] or ''
+if tonumber(e) <= now or u ~= old_u then
+  -- Rare: a deletion, or a change of owner that moves the session between user sets.
+  remove(sk, m)
+  write(sk, m, p, e, c, v, u, now)
+  return 1
+end
+-- The common update: same key, same owner. The key index (k) already holds
+-- it; only the record, its expiry, the expiry index and the owner's set
+-- expiry (when the session now outlives it) change.
+redis.call('HSET', sk, 'p', p, 'e', e, 'c', c, 'v', v)
+redis.call('PEXPIREAT', sk, e)
+redis.call('ZADD', E_INDEX, e, m)
+if u ~= '' and tonumber(e) > (tonumber(f[2]) or 0) then extend(user_key(u), e, now) end
 return 1
 `;
 
