@@ -134,10 +134,16 @@ export function holdResponseUntil(
   // installed after the hold (compression, say) stays in place and keeps
   // calling through the held function, which then forwards directly.
   const held: Partial<Record<keyof typeof original, unknown>> = {};
+  const names = ["writeHead", "write", "end", "flushHeaders"] as const;
+  // Methods the response had as its own before the hold (a wrapper installed
+  // earlier) are put back; the others are deleted, which restores the
+  // prototype's method and the object shape every other response has.
+  const ownBefore = new Set(names.filter((name) => Object.hasOwn(res, name)));
   const restore = (): void => {
-    for (const name of ["writeHead", "write", "end", "flushHeaders"] as const) {
-      if (res[name] === held[name])
-        (res as unknown as Record<string, unknown>)[name] = original[name];
+    for (const name of names) {
+      if (res[name] !== held[name]) continue;
+      if (ownBefore.has(name)) (res as unknown as Record<string, unknown>)[name] = original[name];
+      else delete (res as unknown as Record<string, unknown>)[name];
     }
     state = "released";
   };
