@@ -62,6 +62,7 @@ export {
   CAPABILITY_NAMES,
   type ConditionalOptions,
   defineCapabilities,
+  EVERY_CAPABILITY,
   iterateKeys,
   type KeyPage,
   type OptionalStoreMethod,

@@ -219,6 +219,18 @@ export function defineCapabilities(capabilities: Partial<StoreCapabilities>): St
   return Object.freeze(full);
 }
 
+/** A manifest declaring every capability, for stores that implement the whole contract. */
+export const EVERY_CAPABILITY: StoreCapabilities = defineCapabilities({
+  touch: true,
+  rename: true,
+  userIndex: true,
+  count: true,
+  clear: true,
+  keys: true,
+  gc: true,
+  close: true,
+});
+
 /** Iterates every key of a store that declares `keys`, page by page, de-duplicated per page. */
 export async function* iterateKeys(
   store: SessionStore,

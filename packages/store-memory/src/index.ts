@@ -1,6 +1,6 @@
 import {
   assertStorable,
-  defineCapabilities,
+  EVERY_CAPABILITY,
   type OptionalStoreMethod,
   type SessionRecord,
   type SessionStore,
@@ -31,16 +31,7 @@ export interface MemoryStoreOptions {
 /** A {@link SessionStore} that keeps sessions in this process's memory. */
 export interface MemoryStore extends StoreWith<OptionalStoreMethod> {}
 
-const capabilities = defineCapabilities({
-  touch: true,
-  rename: true,
-  userIndex: true,
-  count: true,
-  clear: true,
-  keys: true,
-  gc: true,
-  close: true,
-});
+const capabilities = EVERY_CAPABILITY;
 
 function copy(record: SessionRecord): SessionRecord {
   const out: SessionRecord = {

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import {
   assertStorable,
-  defineCapabilities,
   ErrorCode,
+  EVERY_CAPABILITY,
   type OptionalStoreMethod,
   redactSecrets,
   SessionError,
@@ -132,16 +132,7 @@ export interface PostgresStore extends StoreWith<OptionalStoreMethod> {
   migrate(): Promise<MigrationResult>;
 }
 
-const capabilities = defineCapabilities({
-  touch: true,
-  rename: true,
-  userIndex: true,
-  count: true,
-  clear: true,
-  keys: true,
-  gc: true,
-  close: true,
-});
+const capabilities = EVERY_CAPABILITY;
 
 const STORE_KEY = /^[0-9a-f]{64}$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what must be caught

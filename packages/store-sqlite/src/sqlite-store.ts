@@ -1,8 +1,8 @@
 import { closeSync, constants, openSync } from "node:fs";
 import {
   assertStorable,
-  defineCapabilities,
   ErrorCode,
+  EVERY_CAPABILITY,
   isSessionError,
   type OptionalStoreMethod,
   redactSecrets,
@@ -121,16 +121,7 @@ export interface SqliteStore extends StoreWith<OptionalStoreMethod> {
   readonly table: string;
 }
 
-const capabilities = defineCapabilities({
-  touch: true,
-  rename: true,
-  userIndex: true,
-  count: true,
-  clear: true,
-  keys: true,
-  gc: true,
-  close: true,
-});
+const capabilities = EVERY_CAPABILITY;
 
 interface Row {
   key: string;
