@@ -32,4 +32,4 @@ for (let i = 0; i < N; i++) {
   await s.commit();
 }
 const u = process.cpuUsage(t0);
-console.log(mode, ((u.user + u.system) / N).toFixed(2), "µs/cycle");
+process.stdout.write(`${mode} ${((u.user + u.system) / N).toFixed(2)} µs/cycle\n`);
