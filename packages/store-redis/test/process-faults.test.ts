@@ -237,7 +237,7 @@ describe("redis store against a redis-server process that is frozen, killed and 
     expect(await store.get(fresh)).not.toBeNull();
   });
 
-  it("5,000 operations at once while redis-server is frozen (SIGSTOP) all fail with STORE_TIMEOUT within commandTimeoutMs + 1 s, and the store recovers after SIGCONT (A30)", async () => {
+  it("5,000 operations at once while redis-server is frozen (SIGSTOP) all fail retryably (STORE_TIMEOUT, then STORE_UNAVAILABLE once the stalled connection is dropped) within commandTimeoutMs + 1 s, and the store recovers after SIGCONT (A30)", async () => {
     const store = newStore();
     expect(await store.count()).toBeGreaterThanOrEqual(0);
     let elapsed = 0;
@@ -257,7 +257,11 @@ describe("redis store against a redis-server process that is frozen, killed and 
           ? outcome.reason.code
           : outcome.status,
       );
-      expect(new Set(codes)).toEqual(new Set(["STORE_TIMEOUT"]));
+      // The first timeout drops the stalled connection, which rejects what is
+      // still queued on it at once: STORE_UNAVAILABLE, retryable like a timeout.
+      expect(codes).toContain("STORE_TIMEOUT");
+      for (const code of new Set(codes))
+        expect(["STORE_TIMEOUT", "STORE_UNAVAILABLE"]).toContain(code);
       expect(elapsed).toBeLessThan(FAIL_WITHIN_MS);
     } finally {
       server.thaw();
