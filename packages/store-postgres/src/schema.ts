@@ -24,6 +24,7 @@ export const CURRENT_SCHEMA_VERSION = 1;
  * store's locks never share a key space with an application's own.
  */
 export const MIGRATE_LOCK_CLASS = 0x53_4b_01; // "SK" + 1
+/** Advisory lock class of the gc prune lock (one pruning instance at a time). */
 export const GC_LOCK_CLASS = 0x53_4b_02;
 
 /** Double-quotes an identifier already checked against {@link SCHEMA_NAME} or {@link TABLE_NAME}. */

@@ -21,13 +21,16 @@ export interface Identifiers {
  */
 export const VERSION_TABLE = "sessionkit_schema";
 
+/** Creates the version bookkeeping table (idempotent). */
 export const CREATE_VERSION_TABLE = `CREATE TABLE IF NOT EXISTS "${VERSION_TABLE}" (
   table_name TEXT PRIMARY KEY NOT NULL,
   version INTEGER NOT NULL
 ) STRICT`;
 
+/** The schema version of one session table. */
 export const SELECT_VERSION = `SELECT version FROM "${VERSION_TABLE}" WHERE table_name = ?`;
 
+/** Records the schema version of one session table. */
 export const UPSERT_VERSION = `INSERT INTO "${VERSION_TABLE}" (table_name, version) VALUES (?, ?)
   ON CONFLICT (table_name) DO UPDATE SET version = excluded.version`;
 
