@@ -1,4 +1,4 @@
-import { ErrorCode, isSessionError, type SessionStore } from "@sessionkit/core";
+import { ErrorCode, isSessionError, type SessionError, type SessionStore } from "@sessionkit/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Fault, FaultProxy } from "./fault-proxy.js";
 import { makeRecord, randomKey } from "./suite.js";
@@ -62,6 +62,44 @@ export interface FaultInjectionOptions<S extends SessionStore = SessionStore> {
   readonly marginMs?: number;
   /** How long the store may take to work again after a fault clears, in ms. @default 15000 */
   readonly recoveryMs?: number;
+}
+
+/**
+ * Runs `operation`, expecting it to reject with a `SessionError`; resolves
+ * with the error and the time it took, in ms. Anything else fails the test.
+ */
+export async function timedFailure(
+  operation: () => Promise<unknown>,
+): Promise<[SessionError, number]> {
+  const started = performance.now();
+  try {
+    await operation();
+  } catch (error) {
+    if (!isSessionError(error)) throw error;
+    return [error, performance.now() - started];
+  }
+  throw new Error("expected the operation to fail");
+}
+
+/**
+ * Health check after a fault: retries `probe` every 50 ms until it resolves,
+ * at most `withinMs`; resolves with the time it took, in ms.
+ * @param withinMs how long recovery may take, in ms. @default 15000
+ */
+export async function untilRecovered(
+  probe: () => Promise<unknown>,
+  withinMs = 15_000,
+): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    try {
+      await probe();
+      return performance.now() - started;
+    } catch (error) {
+      if (performance.now() - started > withinMs) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }
 
 /** Every retryable store failure. */

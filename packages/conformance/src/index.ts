@@ -4,6 +4,8 @@ export {
   failureGroup,
   faultInjectionGroup,
   type StoreFault,
+  timedFailure,
+  untilRecovered,
 } from "./failure.js";
 export { type Fault, FaultProxy } from "./fault-proxy.js";
 export {

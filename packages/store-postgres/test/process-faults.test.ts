@@ -3,7 +3,7 @@ import { chownSync, existsSync, mkdtempSync, realpathSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { makeRecord, randomKey } from "@sessionkit/conformance";
+import { makeRecord, randomKey, timedFailure, untilRecovered } from "@sessionkit/conformance";
 import { isSessionError, type SessionError } from "@sessionkit/core";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -280,25 +280,6 @@ function newStore(): { store: PostgresStore; pool: pg.Pool; idleErrors: SessionE
   return { store, pool, idleErrors };
 }
 
-/** Runs `operation`, expecting a SessionError; returns it with the time taken. */
-async function failure(operation: () => Promise<unknown>): Promise<[SessionError, number]> {
-  const started = performance.now();
-  try {
-    await operation();
-  } catch (error) {
-    if (!isSessionError(error)) throw error;
-    return [error, performance.now() - started];
-  }
-  throw new Error("expected the operation to fail");
-}
-
-/** Health check: resolves once a read through the store succeeds again (bounded polling). */
-async function untilAnswering(store: PostgresStore, withinMs = 15_000): Promise<number> {
-  const started = performance.now();
-  await until("the store to answer again", async () => (await store.count()) >= 0, withinMs);
-  return performance.now() - started;
-}
-
 /** 2 × max concurrent operations of every kind, all of which must succeed. */
 async function burst(store: PostgresStore): Promise<void> {
   const operations: Promise<unknown>[] = [];
@@ -334,8 +315,8 @@ describe("postgres store against a PostgreSQL cluster that is frozen, killed and
     expect(pool.totalCount).toBeGreaterThanOrEqual(2);
     try {
       expect(await server.freeze()).toBeGreaterThanOrEqual(1 + pool.totalCount);
-      const [getError, getTime] = await failure(() => store.get(key));
-      const [setError, setTime] = await failure(() =>
+      const [getError, getTime] = await timedFailure(() => store.get(key));
+      const [setError, setTime] = await timedFailure(() =>
         store.set(randomKey(), makeRecord(), { ifVersion: 0 }),
       );
       for (const [error, operation] of [
@@ -374,7 +355,7 @@ describe("postgres store against a PostgreSQL cluster that is frozen, killed and
     } finally {
       server.thaw();
     }
-    await untilAnswering(store);
+    await untilRecovered(() => store.count());
     expect((await store.get(key))?.payload).toBe(record.payload);
     await expectPoolHealthy(store, pool);
   });
@@ -406,7 +387,7 @@ describe("postgres store against a PostgreSQL cluster that is frozen, killed and
         );
       }
     }
-    await untilAnswering(store);
+    await untilRecovered(() => store.count());
     expect((await store.get(key))?.payload).toBe(record.payload);
     // Idle connections the server killed were reported through onError, typed.
     for (const error of idleErrors) expect(error.code).toBe("STORE_UNAVAILABLE");
@@ -423,9 +404,9 @@ describe("postgres store against a PostgreSQL cluster that is frozen, killed and
     try {
       await server.stop();
       for (let round = 0; round < 3; round++) {
-        const [getError, getTime] = await failure(() => store.get(before));
+        const [getError, getTime] = await timedFailure(() => store.get(before));
         const key = randomKey();
-        const [setError, setTime] = await failure(() =>
+        const [setError, setTime] = await timedFailure(() =>
           store.set(key, makeRecord(), { ifVersion: 0 }),
         );
         refused.push(key);
@@ -440,7 +421,7 @@ describe("postgres store against a PostgreSQL cluster that is frozen, killed and
     } finally {
       if (!server.running) await server.start();
     }
-    await untilAnswering(store);
+    await untilRecovered(() => store.count());
     // A clean shutdown keeps committed data.
     expect((await store.get(before))?.payload).toBe(record.payload);
     for (const key of refused) expect(await store.get(key)).toBeNull();

@@ -3,9 +3,10 @@ import {
   getRedisUrl,
   makeRecord,
   randomKey,
+  timedFailure,
   uniqueName,
+  untilRecovered,
 } from "@sessionkit/conformance";
-import { isSessionError, type SessionError } from "@sessionkit/core";
 import { createRedisStore, type RedisStore } from "@sessionkit/store-redis";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -94,39 +95,13 @@ function everyOperation(store: RedisStore): [string, () => Promise<unknown>][] {
   ];
 }
 
-/** Runs `operation`, expecting a SessionError; returns it with the time taken. */
-async function failure(operation: () => Promise<unknown>): Promise<[SessionError, number]> {
-  const started = performance.now();
-  try {
-    await operation();
-  } catch (error) {
-    if (!isSessionError(error)) throw error;
-    return [error, performance.now() - started];
-  }
-  throw new Error("expected the operation to fail");
-}
-
-/** Health check: resolves once the store answers again, polling without sending writes (bounded). */
-async function untilAnswering(store: RedisStore, withinMs = 10_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    try {
-      await store.count();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
-
 describe("redis store while the server is down (A30, A31)", () => {
   it("every operation rejects with STORE_UNAVAILABLE within the timeout when the server refuses connections", async () => {
     const p = await proxy();
     await p.stop();
     const store = storeAt(p.url());
     for (const [name, operation] of everyOperation(store)) {
-      const [error, elapsed] = await failure(operation);
+      const [error, elapsed] = await timedFailure(operation);
       expect(error.code, name).toBe("STORE_UNAVAILABLE");
       expect(error.store).toBe("redis");
       expect(error.operation).toBe(name);
@@ -143,13 +118,13 @@ describe("redis store while the server is down (A30, A31)", () => {
     expect(await store.set(key, makeRecord(), { ifVersion: 0 })).toBe(true);
     await p.stop();
     for (const [name, operation] of everyOperation(store)) {
-      const [error, elapsed] = await failure(operation);
+      const [error, elapsed] = await timedFailure(operation);
       // The first operation may still meet the dying socket rather than a closed client.
       expect(["STORE_UNAVAILABLE", "STORE_TIMEOUT"], name).toContain(error.code);
       expect(error.operation).toBe(name);
       expect(elapsed).toBeLessThan(TIMEOUT_MS + 1_000);
     }
-    const [error] = await failure(() => store.get(key));
+    const [error] = await timedFailure(() => store.get(key));
     expect(error.code).toBe("STORE_UNAVAILABLE");
   });
 
@@ -158,14 +133,14 @@ describe("redis store while the server is down (A30, A31)", () => {
     const store = storeAt(p.url());
     await store.get(randomKey());
     await p.hang();
-    const [first, waited] = await failure(() => store.get(randomKey()));
+    const [first, waited] = await timedFailure(() => store.get(randomKey()));
     expect(first.code).toBe("STORE_TIMEOUT");
     expect(first.retryable).toBe(true);
     expect(waited).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
     expect(waited).toBeLessThan(TIMEOUT_MS + 1_000);
     // The timeout dropped the stalled connection: nothing more queues on it.
     for (const [name, operation] of everyOperation(store).slice(0, 4)) {
-      const [error, elapsed] = await failure(operation);
+      const [error, elapsed] = await timedFailure(operation);
       expect(["STORE_UNAVAILABLE", "STORE_TIMEOUT"], name).toContain(error.code);
       expect(error.retryable).toBe(true);
       expect(elapsed).toBeLessThan(TIMEOUT_MS + 1_000);
@@ -179,10 +154,10 @@ describe("redis store while the server is down (A30, A31)", () => {
     const record = makeRecord({ userId: "u-recover" });
     await store.set(key, record, { ifVersion: 0 });
     await p.stop();
-    const [error] = await failure(() => store.get(key));
+    const [error] = await timedFailure(() => store.get(key));
     expect(error.code).toBe("STORE_UNAVAILABLE");
     await p.resume();
-    await untilAnswering(store);
+    await untilRecovered(() => store.count(), 10_000);
     expect((await store.get(key))?.payload).toBe(record.payload);
     expect(await store.set(key, { ...record, version: 2 }, { ifVersion: 1 })).toBe(true);
   });
@@ -191,10 +166,10 @@ describe("redis store while the server is down (A30, A31)", () => {
     const p = await proxy();
     await p.stop();
     const store = storeAt(p.url());
-    const [error] = await failure(() => store.get(randomKey()));
+    const [error] = await timedFailure(() => store.get(randomKey()));
     expect(error.code).toBe("STORE_UNAVAILABLE");
     await p.resume();
-    await untilAnswering(store);
+    await untilRecovered(() => store.count(), 10_000);
     const key = randomKey();
     expect(await store.set(key, makeRecord(), { ifVersion: 0 })).toBe(true);
     expect(await store.get(key)).not.toBeNull();
@@ -214,7 +189,7 @@ describe("redis store while the server is down (A30, A31)", () => {
     await p.stop();
     await closedOnce;
     const key = randomKey();
-    const [error] = await failure(() => store.set(key, makeRecord(), { ifVersion: 0 }));
+    const [error] = await timedFailure(() => store.set(key, makeRecord(), { ifVersion: 0 }));
     expect(error.code).toBe("STORE_UNAVAILABLE");
     const ready = new Promise((resolve) => client.once("ready", resolve));
     await p.resume();
@@ -227,7 +202,7 @@ describe("redis store while the server is down (A30, A31)", () => {
     const p = await proxy();
     await p.stop();
     const store = storeAt(p.url(PASSWORD));
-    const [error] = await failure(() => store.get(randomKey()));
+    const [error] = await timedFailure(() => store.get(randomKey()));
     expect(error.message).not.toContain(PASSWORD);
     expect(String(error.stack)).not.toContain(PASSWORD);
   });
@@ -240,7 +215,7 @@ describe("redis store while the server is down (A30, A31)", () => {
     const started = performance.now();
     await store.close();
     expect(performance.now() - started).toBeLessThan(TIMEOUT_MS + 1_000);
-    const [error] = await failure(() => store.get(randomKey()));
+    const [error] = await timedFailure(() => store.get(randomKey()));
     expect(error.code).toBe("STORE_UNAVAILABLE");
   });
 });

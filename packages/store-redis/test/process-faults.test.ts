@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { makeRecord, randomKey } from "@sessionkit/conformance";
+import { makeRecord, randomKey, timedFailure, untilRecovered } from "@sessionkit/conformance";
 import { isSessionError, type SessionError } from "@sessionkit/core";
 import { createRedisStore, type RedisStore } from "@sessionkit/store-redis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -178,25 +178,6 @@ function newStore(): RedisStore {
   return store;
 }
 
-/** Runs `operation`, expecting a SessionError; returns it with the time taken. */
-async function failure(operation: () => Promise<unknown>): Promise<[SessionError, number]> {
-  const started = performance.now();
-  try {
-    await operation();
-  } catch (error) {
-    if (!isSessionError(error)) throw error;
-    return [error, performance.now() - started];
-  }
-  throw new Error("expected the operation to fail");
-}
-
-/** Health check: resolves once a read through the store succeeds again (bounded polling). */
-async function untilAnswering(store: RedisStore, withinMs = 10_000): Promise<number> {
-  const started = performance.now();
-  await until("the store to answer again", async () => (await store.count()) >= 0, withinMs);
-  return performance.now() - started;
-}
-
 describe("redis store against a redis-server process that is frozen, killed and restarted (A30, A31)", () => {
   it("SIGSTOP of redis-server: get fails with STORE_TIMEOUT within commandTimeoutMs + 1 s, set fails retryably, and the store recovers after SIGCONT (A30)", async () => {
     const store = newStore();
@@ -205,8 +186,8 @@ describe("redis store against a redis-server process that is frozen, killed and 
     expect(await store.set(key, record, { ifVersion: 0 })).toBe(true);
     try {
       server.freeze();
-      const [getError, getTime] = await failure(() => store.get(key));
-      const [setError, setTime] = await failure(() =>
+      const [getError, getTime] = await timedFailure(() => store.get(key));
+      const [setError, setTime] = await timedFailure(() =>
         store.set(randomKey(), makeRecord(), { ifVersion: 0 }),
       );
       expect(getError).toMatchObject({
@@ -230,7 +211,7 @@ describe("redis store against a redis-server process that is frozen, killed and 
     } finally {
       server.thaw();
     }
-    await untilAnswering(store);
+    await untilRecovered(() => store.count(), 10_000);
     expect((await store.get(key))?.payload).toBe(record.payload);
     const fresh = randomKey();
     expect(await store.set(fresh, makeRecord(), { ifVersion: 0 })).toBe(true);
@@ -268,7 +249,7 @@ describe("redis store against a redis-server process that is frozen, killed and 
     } finally {
       server.thaw();
     }
-    await untilAnswering(store);
+    await untilRecovered(() => store.count(), 10_000);
     const key = randomKey();
     expect(await store.set(key, makeRecord(), { ifVersion: 0 })).toBe(true);
     expect(await store.get(key)).not.toBeNull();
@@ -320,9 +301,9 @@ describe("redis store against a redis-server process that is frozen, killed and 
       // Several rounds: the first may still meet the dying socket (timeout),
       // every later one must fail fast instead of queueing (A31).
       for (let round = 0; round < 3; round++) {
-        const [getError, getTime] = await failure(() => store.get(before));
+        const [getError, getTime] = await timedFailure(() => store.get(before));
         const key = randomKey();
-        const [setError, setTime] = await failure(() =>
+        const [setError, setTime] = await timedFailure(() =>
           store.set(key, makeRecord(), { ifVersion: 0 }),
         );
         refused.push(key);
@@ -333,12 +314,12 @@ describe("redis store against a redis-server process that is frozen, killed and 
         expect(getTime).toBeLessThan(FAIL_WITHIN_MS);
         expect(setTime).toBeLessThan(FAIL_WITHIN_MS);
       }
-      const [late] = await failure(() => store.get(before));
+      const [late] = await timedFailure(() => store.get(before));
       expect(late.code).toBe("STORE_UNAVAILABLE");
     } finally {
       if (server.pid === undefined) await server.start();
     }
-    await untilAnswering(store);
+    await untilRecovered(() => store.count(), 10_000);
     // No persistence: what was written before the crash is gone.
     expect(await store.get(before)).toBeNull();
     // New writes work.
@@ -397,7 +378,7 @@ describe("redis store against a redis-server process that is frozen, killed and 
     } finally {
       if (server.pid === undefined) await server.start();
     }
-    await untilAnswering(store);
+    await untilRecovered(() => store.count(), 10_000);
     // Nothing of the 2,500 refused writes was queued and replayed (A31, A18).
     expect(await store.count()).toBe(0);
   });
