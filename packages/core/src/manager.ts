@@ -15,7 +15,7 @@ import {
   prepareSecrets,
   storeKeyOf,
 } from "./signing.js";
-import { assertStorable, type SessionRecord, type SessionStore } from "./store.js";
+import { assertStorable, isSessionStore, type SessionRecord, type SessionStore } from "./store.js";
 
 /** Shape of typed session data: a plain object of JSON-compatible values. */
 export type SessionData = Record<string, unknown>;
@@ -307,14 +307,7 @@ function resolveConfig(options: SessionManagerOptions): Config {
   if (options === null || typeof options !== "object")
     invalid("createSessionManager(options): options required");
   const { store } = options;
-  if (
-    store === null ||
-    typeof store !== "object" ||
-    typeof store.get !== "function" ||
-    typeof store.set !== "function" ||
-    typeof store.destroy !== "function" ||
-    typeof store.capabilities !== "object"
-  ) {
+  if (!isSessionStore(store)) {
     invalid("store must implement the SessionStore contract (get, set, destroy, capabilities)");
   }
   const secrets = prepareSecrets(options.secrets);

@@ -144,6 +144,35 @@ const STORE_KEY = /^[0-9a-f]{64}$/;
 const UNSTORABLE = /[\u0000\p{Cs}]/u;
 const MAX_USER_ID_LENGTH = 512;
 
+/** Whether `value` is a store key as core derives it: 64 lowercase hex characters. */
+export function isStoreKey(value: unknown): value is string {
+  return typeof value === "string" && STORE_KEY.test(value);
+}
+
+/**
+ * Whether every store can keep `text` exactly: no NUL character and no lone
+ * surrogate (Postgres `text` refuses NUL; UTF-8 clients replace lone surrogates).
+ */
+export function isStorableText(text: string): boolean {
+  return !UNSTORABLE.test(text);
+}
+
+/**
+ * Whether `value` has the shape of a {@link SessionStore}: the required
+ * methods and a capability manifest. For checking options at start-up.
+ */
+export function isSessionStore(value: unknown): value is SessionStore {
+  if (value === null || typeof value !== "object") return false;
+  const store = value as Partial<SessionStore>;
+  return (
+    typeof store.get === "function" &&
+    typeof store.set === "function" &&
+    typeof store.destroy === "function" &&
+    typeof store.capabilities === "object" &&
+    store.capabilities !== null
+  );
+}
+
 /**
  * Checks a key and record the way every store must before writing, so all
  * stores fail alike (checklist A27): a malformed key or number is a
@@ -152,7 +181,7 @@ const MAX_USER_ID_LENGTH = 512;
  * Core never produces either; the check guards direct callers of a store.
  */
 export function assertStorable(storeName: string, key: string, record?: SessionRecord): void {
-  if (typeof key !== "string" || !STORE_KEY.test(key)) {
+  if (!isStoreKey(key)) {
     throw new TypeError(`${storeName}: a store key is 64 lowercase hex characters`);
   }
   if (record === undefined) return;
@@ -173,7 +202,7 @@ export function assertStorable(storeName: string, key: string, record?: SessionR
       );
     }
   }
-  if (UNSTORABLE.test(record.payload) || (userId !== undefined && UNSTORABLE.test(userId))) {
+  if (!isStorableText(record.payload) || (userId !== undefined && !isStorableText(userId))) {
     throw new SessionError(
       ErrorCode.INVALID_DATA,
       `${storeName}: the payload or user id holds a NUL character or a lone surrogate, which not every store can keep exactly`,

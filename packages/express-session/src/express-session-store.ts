@@ -1,5 +1,6 @@
 import {
   ErrorCode,
+  isSessionStore,
   iterateKeys,
   SessionError,
   type SessionRecord,
@@ -113,14 +114,7 @@ export class ExpressSessionStore extends Store {
 
   constructor(store: SessionStore, options: ExpressSessionStoreOptions = {}) {
     super();
-    if (
-      store === null ||
-      typeof store !== "object" ||
-      typeof store.get !== "function" ||
-      typeof store.set !== "function" ||
-      typeof store.destroy !== "function" ||
-      typeof store.capabilities !== "object"
-    ) {
+    if (!isSessionStore(store)) {
       throw new TypeError(
         "createExpressSessionStore(store): pass a sessionkit SessionStore (get, set, destroy, capabilities)",
       );

@@ -3,6 +3,8 @@ import {
   assertStorable,
   ErrorCode,
   EVERY_CAPABILITY,
+  isStorableText,
+  isStoreKey,
   type OptionalStoreMethod,
   redactSecrets,
   SessionError,
@@ -134,9 +136,6 @@ export interface PostgresStore extends StoreWith<OptionalStoreMethod> {
 
 const capabilities = EVERY_CAPABILITY;
 
-const STORE_KEY = /^[0-9a-f]{64}$/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what must be caught
-const UNSTORABLE = /[\u0000\p{Cs}]/u;
 const MAX_KEYS_LIMIT = 10_000;
 /** Bound on each statement of `migrate()`, in ms. */
 const MIGRATE_TIMEOUT_MS = 30_000;
@@ -663,7 +662,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       checkUserId(userId);
       // Such an id cannot be stored (assertStorable); sent anyway, the driver
       // would turn a lone surrogate into U+FFFD and could match another user.
-      if (UNSTORABLE.test(userId)) return [];
+      if (!isStorableText(userId)) return [];
       return run("listByUser", async () => {
         const result = await query<Row & { key: string }>("listByUser", [userId, now()]);
         return result.rows.map((row) => ({ key: row.key, record: toRecord(row) }));
@@ -674,7 +673,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       checkUserId(userId);
       const exceptKey = destroyOptions.exceptKey ?? null;
       if (exceptKey !== null) assertStorable(STORE, exceptKey);
-      if (UNSTORABLE.test(userId)) return 0;
+      if (!isStorableText(userId)) return 0;
       return run("destroyByUser", async () => {
         const result = await query<{ destroyed: string }>("destroyByUser", [
           userId,
@@ -698,7 +697,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
     keys: async (keyOptions = {}) => {
       const cursor = keyOptions.cursor ?? null;
-      if (cursor !== null && (typeof cursor !== "string" || !STORE_KEY.test(cursor))) {
+      if (cursor !== null && !isStoreKey(cursor)) {
         throw new TypeError(`${STORE}: keys() cursor must be null or a cursor keys() returned`);
       }
       const limit = keyOptions.limit ?? 500;

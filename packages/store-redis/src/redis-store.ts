@@ -3,6 +3,9 @@ import {
   assertStorable,
   defineCapabilities,
   ErrorCode,
+  EVERY_CAPABILITY,
+  isStorableText,
+  isStoreKey,
   type OptionalStoreMethod,
   redactSecrets,
   SessionError,
@@ -81,21 +84,11 @@ export type RedisStoreOptions = RedisStoreClientOptions | RedisStoreUrlOptions;
 /** A {@link SessionStore} on Redis, with every optional method it declares. */
 export interface RedisStore extends StoreWith<Exclude<OptionalStoreMethod, "gc">> {}
 
-const capabilities = defineCapabilities({
-  touch: true,
-  rename: true,
-  userIndex: true,
-  count: true,
-  clear: true,
-  keys: true,
-  close: true,
-});
+// Everything but gc: Redis expires keys natively.
+const capabilities = defineCapabilities({ ...EVERY_CAPABILITY, gc: false });
 
 const PREFIX = /^[A-Za-z0-9_\-.:/]{1,64}$/;
-const STORE_KEY = /^[0-9a-f]{64}$/;
 const INTEGER = /^-?\d{1,16}$/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what must be rejected (same rule as assertStorable)
-const UNSTORABLE = /[\u0000\p{Cs}]/u;
 const MAX_PAGE = 1_000;
 const CLEAR_BATCH_SIZE = 500;
 
@@ -289,7 +282,7 @@ function checkUserId(userId: string): void {
     throw new TypeError("redis: userId must be a string of 1 to 512 characters");
   }
   // A lone surrogate would be sent as U+FFFD and could name another user's set.
-  if (UNSTORABLE.test(userId)) {
+  if (!isStorableText(userId)) {
     throw new TypeError("redis: userId holds a NUL character or a lone surrogate");
   }
 }
@@ -658,7 +651,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         throw new TypeError(`redis: keys() limit must be an integer from 1 to ${MAX_PAGE}`);
       }
       const cursor = keyOptions.cursor ?? null;
-      if (cursor !== null && (typeof cursor !== "string" || !STORE_KEY.test(cursor))) {
+      if (cursor !== null && !isStoreKey(cursor)) {
         throw new TypeError("redis: keys() cursor must be one returned by keys()");
       }
       return run("keys", async () => {

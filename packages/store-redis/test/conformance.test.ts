@@ -3,7 +3,7 @@ import type { SessionStore } from "@sessionkit/core";
 import { createRedisStore, type RedisStore } from "@sessionkit/store-redis";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
-import { removePrefixes } from "./cleanup.js";
+import { redisInspector, removePrefixes } from "./cleanup.js";
 
 // One client for all stores (each with its own prefix), one for raw inspection.
 let client: Redis;
@@ -38,15 +38,5 @@ describeStoreConformance<RedisStore>("redis", {
     prefixes.set(store, prefix);
     return store;
   },
-  inspect: {
-    exists: async (store, key) => (await raw.exists(sessionKey(store, key))) === 1,
-    async ttlMs(store, key) {
-      const ttl = await raw.pttl(sessionKey(store, key));
-      return ttl < 0 ? null : ttl;
-    },
-    async storedExpiresAt(store, key) {
-      const value = await raw.hget(sessionKey(store, key), "e");
-      return value === null ? null : Number(value);
-    },
-  },
+  inspect: redisInspector(() => raw, sessionKey),
 });

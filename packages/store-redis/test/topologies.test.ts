@@ -8,7 +8,7 @@ import type { SessionStore } from "@sessionkit/core";
 import { createRedisStore, type RedisStore } from "@sessionkit/store-redis";
 import { Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { removePrefixes } from "./cleanup.js";
+import { redisInspector, removePrefixes } from "./cleanup.js";
 import { command, freePort, RedisProcesses, until } from "./redis-processes.js";
 
 // Cluster and Sentinel need servers of their own: `eval "$(bash scripts/redis-topologies.sh)"`
@@ -68,17 +68,7 @@ describe.runIf(CLUSTER_URLS !== "")("Redis Cluster", () => {
       prefixOf.set(store, prefix);
       return store;
     },
-    inspect: {
-      exists: async (store, key) => (await cluster.exists(sessionKey(store, key))) === 1,
-      async ttlMs(store, key) {
-        const ttl = await cluster.pttl(sessionKey(store, key));
-        return ttl < 0 ? null : ttl;
-      },
-      async storedExpiresAt(store, key) {
-        const value = await cluster.hget(sessionKey(store, key), "e");
-        return value === null ? null : Number(value);
-      },
-    },
+    inspect: redisInspector(() => cluster, sessionKey),
   });
 
   it("all keys of one store share one hash slot", async () => {
@@ -138,17 +128,7 @@ describe.runIf(SENTINEL_URL !== "")("Redis Sentinel", () => {
       prefixOf.set(store, prefix);
       return store;
     },
-    inspect: {
-      exists: async (store, key) => (await raw.exists(sessionKey(store, key))) === 1,
-      async ttlMs(store, key) {
-        const ttl = await raw.pttl(sessionKey(store, key));
-        return ttl < 0 ? null : ttl;
-      },
-      async storedExpiresAt(store, key) {
-        const value = await raw.hget(sessionKey(store, key), "e");
-        return value === null ? null : Number(value);
-      },
-    },
+    inspect: redisInspector(() => raw, sessionKey),
   });
 });
 

@@ -4,6 +4,7 @@ import {
   ErrorCode,
   EVERY_CAPABILITY,
   isSessionError,
+  isStoreKey,
   type OptionalStoreMethod,
   redactSecrets,
   SessionError,
@@ -30,7 +31,6 @@ export type SqliteDatabase = Database.Database;
 const NAME = "sqlite";
 const DEFAULT_TABLE = "sessionkit_sessions";
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-const STORE_KEY = /^[0-9a-f]{64}$/;
 
 /** Options shared by both ways of giving the store a database. */
 export interface SqliteStoreBaseOptions {
@@ -566,7 +566,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     async keys(keyOptions = {}) {
       const limit = positiveInteger(keyOptions.limit ?? 500, "keys() limit");
       const cursor = keyOptions.cursor ?? null;
-      if (cursor !== null && (typeof cursor !== "string" || !STORE_KEY.test(cursor))) {
+      if (cursor !== null && !isStoreKey(cursor)) {
         throw new TypeError("sqlite: keys() cursor must be null or a cursor keys() returned");
       }
       return guard("keys", () => {
