@@ -90,9 +90,12 @@ export class SessionError extends Error {
 
   /**
    * The HTTP status an adapter answers with when this error escapes a request:
-   * 503 for retryable store failures, 500 otherwise.
+   * 503 for store outages, timeouts and lock contention; 409 for `CONFLICT`
+   * (the session changed or ended under the request, so its write was not
+   * saved); 500 otherwise.
    */
-  get httpStatus(): 500 | 503 {
+  get httpStatus(): 409 | 500 | 503 {
+    if (this.code === ErrorCode.CONFLICT) return 409;
     return this.code === ErrorCode.STORE_UNAVAILABLE ||
       this.code === ErrorCode.STORE_TIMEOUT ||
       this.code === ErrorCode.STORE_BUSY

@@ -44,10 +44,16 @@ export function applyNodeHeaders(res: ServerResponse, headers: readonly Response
 }
 
 /** Status and body for an error that escaped session handling: no stack, no details (A39). */
-export function errorStatus(error: unknown): { status: 500 | 503; body: string } {
+export function errorStatus(error: unknown): { status: 409 | 500 | 503; body: string } {
   const status = isSessionError(error) ? error.httpStatus : 500;
-  return { status, body: status === 503 ? "Service Unavailable" : "Internal Server Error" };
+  return { status, body: STATUS_TEXT[status] };
 }
+
+const STATUS_TEXT = {
+  409: "Conflict",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+} as const;
 
 /** A plain-text error `Response` for an error that escaped session handling (A39). */
 export function errorResponse(error: unknown): Response {

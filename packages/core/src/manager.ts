@@ -7,6 +7,13 @@ import {
   serializeCookie,
   validateCookie,
 } from "./cookie.js";
+import {
+  type Contents,
+  decodeContents,
+  emptyContents,
+  encodeContents,
+  isWellFormedRecord,
+} from "./envelope.js";
 import { ErrorCode, isSessionError, SessionError } from "./errors.js";
 import {
   createIdHasher,
@@ -134,6 +141,14 @@ export interface SessionManagerOptions {
   readonly eventSalt?: string | Uint8Array;
   /** Clock, epoch ms. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Longest wait for any store call, in ms. Past it the request fails with
+   * `STORE_TIMEOUT` (HTTP 503) whatever the store does, and the store's late
+   * answer is ignored (A30). Stores have their own, usually shorter, timeouts;
+   * this is the backstop that also covers hand-written stores.
+   * @default 3000
+   */
+  readonly storeTimeoutMs?: number;
 }
 
 /** A request, as far as sessions care: a Fetch `Request`, `Headers`, or a Node `IncomingMessage`. */
@@ -274,6 +289,7 @@ interface Config {
   readonly maxPayloadBytes: number;
   readonly conflict: "merge" | "error";
   readonly now: () => number;
+  readonly storeTimeoutMs: number;
   readonly signer: ReturnType<typeof createTokenSigner>;
   readonly hashId: (id: string) => string;
   readonly emit: (type: SessionEvent["type"], id?: string, code?: string) => void;
@@ -290,6 +306,14 @@ function backoff(attempt: number): Promise<void> | undefined {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 const MAX_COOKIE_AGE_MS = 400 * 24 * 3600 * 1000;
+/** setTimeout's largest delay; longer ones fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * Validly signed session tokens in one request that are looked up before
+ * giving up (A8): enough that a forged duplicate in front never masks the real
+ * cookie, few enough that a request costs a bounded number of store reads.
+ */
+const MAX_TOKEN_LOOKUPS = 3;
 const CANONICAL_HEADER = /^[A-Z0-9][a-z0-9]*(?:-[A-Z0-9][a-z0-9]*)*$/;
 const QUERY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -361,6 +385,8 @@ function resolveConfig(options: SessionManagerOptions): Config {
     invalid("idFrom.query must be 1 to 64 letters, digits, '_', '.' or '-'");
   }
   const maxPayloadBytes = positiveInteger("maxPayloadBytes", options.maxPayloadBytes ?? 64 * 1024);
+  const storeTimeoutMs = positiveInteger("storeTimeoutMs", options.storeTimeoutMs ?? 3_000);
+  if (storeTimeoutMs > MAX_TIMER_MS) invalid(`storeTimeoutMs must not exceed ${MAX_TIMER_MS} ms`);
   const conflict = options.conflict ?? "merge";
   if (conflict !== "merge" && conflict !== "error") invalid('conflict must be "merge" or "error"');
   const codec = options.codec ?? jsonCodec;
@@ -412,6 +438,7 @@ function resolveConfig(options: SessionManagerOptions): Config {
     maxPayloadBytes,
     conflict,
     now,
+    storeTimeoutMs,
     signer,
     hashId,
     emit,
@@ -446,10 +473,44 @@ function readQuery(request: RequestInput, name: string): string | undefined {
   );
 }
 
-/** Wraps anything a store threw into a SessionError, and reports it. */
+/**
+ * Settles with the store's answer, or rejects with `STORE_TIMEOUT` once
+ * `timeoutMs` pass without one (A30): whatever a store does, a request never
+ * waits longer. A late answer is ignored.
+ */
+function withDeadline<T>(config: Config, operation: string, call: () => Promise<T>): Promise<T> {
+  const answer = call();
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(
+        new SessionError(
+          ErrorCode.STORE_TIMEOUT,
+          `session store "${config.store.name}" did not answer ${operation} within ${config.storeTimeoutMs} ms (storeTimeoutMs)`,
+          { store: config.store.name, operation },
+        ),
+      );
+    }, config.storeTimeoutMs);
+    // A thenable that is not a real promise is adopted too; a plain value resolves at once.
+    Promise.resolve(answer).then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * Calls the store under the core deadline, wraps anything it threw (even
+ * synchronously) into a SessionError, and reports it.
+ */
 async function storeCall<T>(config: Config, operation: string, call: () => Promise<T>): Promise<T> {
   try {
-    return await call();
+    return await withDeadline(config, operation, call);
   } catch (error) {
     const wrapped = isSessionError(error)
       ? error
@@ -467,59 +528,6 @@ async function storeCall<T>(config: Config, operation: string, call: () => Promi
     config.emit("store-error", undefined, isSessionError(wrapped) ? wrapped.code : "TYPE_ERROR");
     throw wrapped;
   }
-}
-
-interface Contents {
-  data: Record<string, unknown>;
-  flash: Record<string, unknown[]>;
-}
-
-function emptyContents(): Contents {
-  return { data: Object.create(null), flash: Object.create(null) };
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-/** Decodes a stored payload into fresh objects; `null` for anything not ours (A29). */
-function decodeContents(codec: SessionCodec, payload: string): Contents | null {
-  let decoded: unknown;
-  try {
-    decoded = codec.decode(payload);
-  } catch {
-    return null;
-  }
-  if (!isPlainObject(decoded) || !isPlainObject(decoded.d)) return null;
-  const contents = emptyContents();
-  for (const [key, value] of Object.entries(decoded.d)) {
-    if (!FORBIDDEN_KEYS.has(key)) contents.data[key] = value;
-  }
-  if (decoded.f !== undefined) {
-    if (!isPlainObject(decoded.f)) return null;
-    for (const [key, value] of Object.entries(decoded.f)) {
-      if (!FORBIDDEN_KEYS.has(key) && Array.isArray(value)) contents.flash[key] = value;
-    }
-  }
-  return contents;
-}
-
-function encodeContents(codec: SessionCodec, contents: Contents): string {
-  const envelope: { d: Record<string, unknown>; f?: Record<string, unknown[]> } = {
-    d: contents.data,
-  };
-  for (const _ in contents.flash) {
-    envelope.f = contents.flash;
-    break;
-  }
-  const payload = codec.encode(envelope);
-  if (typeof payload !== "string") {
-    throw new SessionError(
-      ErrorCode.INVALID_DATA,
-      "the session codec's encode() must return a string",
-    );
-  }
-  return payload;
 }
 
 function sameValue(codec: SessionCodec, a: unknown, b: unknown): boolean {
@@ -573,6 +581,13 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
   #regenerate = false;
   #destroyed = false;
   /**
+   * Set once a commit found the session destroyed, expired or regenerated by
+   * another request while this one was changing it (A18): from then on the
+   * session is closed, and nothing this request does can create a record or
+   * issue a token.
+   */
+  #closed = false;
+  /**
    * False while nothing could have changed the contents: no mutation call and
    * no object value handed out (a handler may mutate an object it was given).
    * Lets an unchanged commit skip encoding altogether.
@@ -588,7 +603,6 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
       key?: string | undefined;
       record?: SessionRecord | undefined;
       contents?: Contents | undefined;
-      clearStaleCookie?: boolean;
       resign?: boolean;
     },
   ) {
@@ -598,7 +612,7 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
     this.#record = init.record;
     this.#contents = init.contents ?? emptyContents();
     this.#userId = init.record?.userId;
-    this.#cookie = init.clearStaleCookie === true ? "clear" : "none";
+    this.#cookie = "none";
     this.#resign = init.resign === true;
   }
 
@@ -616,10 +630,12 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
   }
 
   #open(): void {
-    if (this.#destroyed) {
+    if (this.#destroyed || this.#closed) {
       throw new SessionError(
         ErrorCode.SESSION_CLOSED,
-        "this session was destroyed; load a new one to start over",
+        this.#closed
+          ? "this session was ended by another request (logout, expiry or regenerate) while this request changed it; load a new one to start over"
+          : "this session was destroyed; load a new one to start over",
       );
     }
   }
@@ -757,7 +773,8 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
         createdAt: record.createdAt,
         expiresAt: record.expiresAt,
         current: key === currentKey,
-        data: decodeContents(this.#config.codec, record.payload)?.data as Partial<Data> | undefined,
+        data: decodeContents(this.#config.codec, record.payload, this.#config.maxPayloadBytes)
+          ?.data as Partial<Data> | undefined,
       }))
       .sort((a, b) => b.createdAt - a.createdAt);
   }
@@ -773,11 +790,21 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
   }
 
   exportToken(): string | null {
-    return this.#id === undefined || this.#destroyed ? null : this.#config.signer.sign(this.#id);
+    return this.#id === undefined || this.#destroyed || this.#closed
+      ? null
+      : this.#config.signer.sign(this.#id);
   }
 
+  /**
+   * The stored expiry: the earliest of the idle deadline, the absolute
+   * deadline and, for a persistent cookie, the cookie's own end (A20: the
+   * record never outlives the cookie the server issued with it; every write
+   * that moves the expiry re-issues the cookie).
+   */
   #expiryFor(now: number, createdAt: number): number {
-    return Math.min(now + this.#config.idleTimeoutMs, createdAt + this.#config.absoluteTimeoutMs);
+    const config = this.#config;
+    const expiresAt = Math.min(now + config.idleTimeoutMs, createdAt + config.absoluteTimeoutMs);
+    return config.maxAgeMs === undefined ? expiresAt : Math.min(expiresAt, now + config.maxAgeMs);
   }
 
   #checkSize(payload: string): void {
@@ -800,8 +827,8 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
     const fresh = await storeCall(config, "get", () => config.store.get(key));
     const base = this.#record;
     if (fresh === null || base === undefined) return null;
-    const freshContents = decodeContents(config.codec, fresh.payload);
-    const baseContents = decodeContents(config.codec, base.payload);
+    const freshContents = decodeContents(config.codec, fresh.payload, config.maxPayloadBytes);
+    const baseContents = decodeContents(config.codec, base.payload, config.maxPayloadBytes);
     if (freshContents === null || baseContents === null) return null;
     mergeInto(config, baseContents.data, this.#contents.data, freshContents.data);
     mergeInto(
@@ -836,14 +863,18 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
     const { store } = config;
     const now = config.now();
 
+    // Closed by a dropped commit: never a record, never a token (A18).
+    if (this.#closed) return "dropped";
+
     if (this.#destroyed) {
       const id = this.#id;
       const key = this.#key;
       if (id !== undefined && key !== undefined && this.#record !== undefined) {
         await storeCall(config, "destroy", () => store.destroy(key));
         config.emit("destroyed", id);
+        this.#cookie = "clear";
       }
-      if (id !== undefined || this.#cookie === "clear") this.#cookie = "clear";
+      // An anonymous session has no cookie of ours to clear (A15).
       this.#record = undefined;
       this.#id = undefined;
       this.#key = undefined;
@@ -874,16 +905,7 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
       const created = await storeCall(config, "set", () =>
         store.set(key, record, { ifVersion: 0 }),
       );
-      if (!created) {
-        throw new SessionError(
-          ErrorCode.STORE_ERROR,
-          "a freshly generated session key was already taken",
-          {
-            store: store.name,
-            operation: "set",
-          },
-        );
-      }
+      if (!created) throw this.#keyTaken();
       this.#id = id;
       this.#key = key;
       this.#record = record;
@@ -915,9 +937,21 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
             rename(oldKey, newKey, next, { ifVersion: current.version }),
           );
         } else {
-          // Without an atomic rename: create the new record, then kill the old one.
-          moved = await storeCall(config, "set", () => store.set(newKey, next, { ifVersion: 0 }));
-          if (moved) await storeCall(config, "destroy", () => store.destroy(oldKey));
+          // Without an atomic rename: first claim the old record by deleting it
+          // with a compare-and-set (a record written with an expiry that is not
+          // in the future is deleted), so a request that ended or changed it
+          // meanwhile wins and nothing is resurrected; then create the new one.
+          // A failure in between logs the user out, never leaves two sessions.
+          const claim = { ...current, version: current.version + 1, expiresAt: now };
+          moved = await storeCall(config, "set", () =>
+            store.set(oldKey, claim, { ifVersion: current.version }),
+          );
+          if (moved) {
+            const created = await storeCall(config, "set", () =>
+              store.set(newKey, next, { ifVersion: 0 }),
+            );
+            if (!created) throw this.#keyTaken();
+          }
         }
         if (moved) {
           this.#regenerate = false;
@@ -930,7 +964,7 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
         }
         if (attempt >= MAX_CONFLICT_RETRIES) throw this.#conflictError();
         await backoff(attempt);
-        if ((await this.#rebase(oldKey)) === null) return this.#drop(oldId);
+        if ((await this.#rebase(oldKey)) === null) throw this.#drop(oldId);
       }
     }
 
@@ -953,7 +987,7 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
         }
         if (attempt >= MAX_CONFLICT_RETRIES) throw this.#conflictError();
         await backoff(attempt);
-        if ((await this.#rebase(oldKey)) === null) return this.#drop(oldId);
+        if ((await this.#rebase(oldKey)) === null) throw this.#drop(oldId);
         nextPayload = encodeContents(config.codec, this.#contents);
         this.#checkSize(nextPayload);
       }
@@ -988,6 +1022,14 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
     return outcome;
   }
 
+  #keyTaken(): SessionError {
+    return new SessionError(
+      ErrorCode.STORE_ERROR,
+      "a freshly generated session key was already taken",
+      { store: this.#config.store.name, operation: "set" },
+    );
+  }
+
   #conflictError(): SessionError {
     this.#config.emit("conflict", this.#id, ErrorCode.CONFLICT);
     return new SessionError(
@@ -1000,15 +1042,27 @@ class SessionImpl<Data extends object, Flash extends object> implements Session<
     );
   }
 
-  /** The session was destroyed by another request: drop this request's changes, clear the cookie. */
-  #drop(id: string): "dropped" {
+  /**
+   * Another request destroyed, expired or regenerated the session while this
+   * one changed it: this request's changes are dropped and the session is
+   * closed. No cookie is set or cleared: the browser's cookie may already be
+   * the one a concurrent regenerate issued, and clearing it would log the user
+   * out. The caller throws the returned `CONFLICT` (HTTP 409), so the write is
+   * never answered as a success.
+   */
+  #drop(id: string): SessionError {
     this.#config.emit("dropped", id);
     this.#record = undefined;
     this.#id = undefined;
     this.#key = undefined;
     this.#regenerate = false;
-    this.#cookie = "clear";
-    return "dropped";
+    this.#closed = true;
+    this.#cookie = "none";
+    return new SessionError(
+      ErrorCode.CONFLICT,
+      "the session was ended by another request (logout, expiry or regenerate) while this request changed it; the changes were not saved",
+      { store: this.#config.store.name, operation: "set" },
+    );
   }
 
   #headers(): ResponseHeader[] {
@@ -1072,6 +1126,41 @@ export function createSessionManager<
   // gorilla's per-request Registry: one session object per request and manager.
   const loaded = new WeakMap<object, Promise<Session<Data, Flash>>>();
 
+  /**
+   * The live session a verified id names, or `null` when it names none: the
+   * record is missing, expired (deleted here, A20) or not ours (deleted here,
+   * A29). Such ids are simply ignored: no Set-Cookie answers them (A15).
+   */
+  const lookUp = async (id: string, resign: boolean): Promise<SessionImpl<Data, Flash> | null> => {
+    const key = storeKeyOf(id);
+    const found: unknown = await storeCall(config, "get", () => config.store.get(key));
+    // "Missing" is null; a store that answers undefined means the same.
+    if (found === null || found === undefined) {
+      config.emit("unknown-id", id);
+      return null;
+    }
+    const now = config.now();
+    if (!isWellFormedRecord(found, now)) {
+      config.emit("corrupt-record", id);
+      await storeCall(config, "destroy", () => config.store.destroy(key));
+      return null;
+    }
+    const record = found;
+    if (record.expiresAt <= now || record.createdAt + config.absoluteTimeoutMs <= now) {
+      // Enforced here too, in case the store's clock or the configuration differ (A19, A20).
+      config.emit("expired", id);
+      await storeCall(config, "destroy", () => config.store.destroy(key));
+      return null;
+    }
+    const contents = decodeContents(config.codec, record.payload, config.maxPayloadBytes);
+    if (contents === null) {
+      config.emit("corrupt-record", id);
+      await storeCall(config, "destroy", () => config.store.destroy(key));
+      return null;
+    }
+    return new SessionImpl<Data, Flash>(config, { id, key, record, contents, resign });
+  };
+
   const loadSession = async (request: RequestInput): Promise<Session<Data, Flash>> => {
     const candidates = findCookieValues(readHeader(request, "cookie"), config.cookieName);
     const cookieCount = candidates.length;
@@ -1083,54 +1172,22 @@ export function createSessionManager<
       const value = readQuery(request, config.queryName);
       if (value !== undefined) candidates.push(value);
     }
-    // Duplicate rule (A8): the first candidate whose signature verifies wins;
-    // the others are ignored, never merged.
-    let verified: { id: string; secretIndex: number; index: number } | undefined;
-    for (let index = 0; index < candidates.length; index++) {
-      const result = config.signer.verify(candidates[index] as string);
-      if (result !== null) {
-        verified = { ...result, index };
-        break;
-      }
+    // Duplicate rule (A8): candidates are tried in order (cookies, then the
+    // header, then the query); the first validly signed one that names a live
+    // session wins, after at most MAX_TOKEN_LOOKUPS store reads, so a forged
+    // duplicate in front never masks the real cookie. Values are never merged.
+    let lookups = 0;
+    for (let index = 0; index < candidates.length && lookups < MAX_TOKEN_LOOKUPS; index++) {
+      const verified = config.signer.verify(candidates[index] as string);
+      if (verified === null) continue;
+      lookups++;
+      const resign = index < cookieCount && verified.secretIndex > 0;
+      const session = await lookUp(verified.id, resign);
+      if (session !== null) return session;
     }
-    if (verified === undefined) {
-      if (candidates.length > 0) config.emit("bad-signature");
-      // A cookie we cannot verify (tampered, or signed by a retired secret) is cleared.
-      return new SessionImpl<Data, Flash>(config, { clearStaleCookie: cookieCount > 0 });
-    }
-    const { id } = verified;
-    const fromCookie = verified.index < cookieCount;
-    const key = storeKeyOf(id);
-    let record: SessionRecord | null;
-    try {
-      record = await config.store.get(key);
-    } catch (error) {
-      // The hot path skips storeCall's closure; its error handling is the same.
-      record = await storeCall(config, "get", () => Promise.reject(error));
-    }
-    const now = config.now();
-    if (record === null) {
-      config.emit("unknown-id", id);
-      return new SessionImpl<Data, Flash>(config, { clearStaleCookie: fromCookie });
-    }
-    if (record.expiresAt <= now || record.createdAt + config.absoluteTimeoutMs <= now) {
-      // Enforced here too, in case the store's clock or the configuration differ (A19, A20).
-      config.emit("expired", id);
-      await storeCall(config, "destroy", () => config.store.destroy(key));
-      return new SessionImpl<Data, Flash>(config, { clearStaleCookie: fromCookie });
-    }
-    const contents = decodeContents(config.codec, record.payload);
-    if (contents === null) {
-      config.emit("corrupt-record", id);
-      return new SessionImpl<Data, Flash>(config, { clearStaleCookie: fromCookie });
-    }
-    return new SessionImpl<Data, Flash>(config, {
-      id,
-      key,
-      record,
-      contents,
-      resign: fromCookie && verified.secretIndex > 0,
-    });
+    // A cookie we cannot verify (tampered, or signed by a retired secret) names nothing.
+    if (lookups === 0 && candidates.length > 0) config.emit("bad-signature");
+    return new SessionImpl<Data, Flash>(config, {});
   };
 
   return {

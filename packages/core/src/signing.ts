@@ -26,28 +26,78 @@ const CONTEXT = "sessionkit/session-cookie/v1";
 /** Minimum secret length in bytes (A13). */
 export const MIN_SECRET_BYTES = 32;
 
-const WELL_KNOWN_SECRETS = new Set(
+const HOW_TO_MAKE_A_SECRET =
+  "Generate one with `node -e \"console.log(crypto.randomBytes(32).toString('base64url'))\"` and keep it out of source control.";
+
+/**
+ * Secrets printed in the documentation of popular session and token libraries
+ * (express-session, iron-session, @fastify/session, @fastify/secure-session,
+ * koa-session, gorilla/sessions, jwt.io, …) and the usual placeholders. They
+ * are compared after {@link normalizeSecret}, so case, spaces and punctuation
+ * do not matter.
+ */
+const WELL_KNOWN_SECRETS: ReadonlySet<string> = new Set(
   [
     "keyboard cat",
     "secret",
     "changeme",
-    "change me",
-    "change-me",
     "changethis",
     "your-secret-key",
-    "your secret key",
+    "your-256-bit-secret",
+    "your-512-bit-secret",
     "supersecret",
-    "super secret",
+    "super-secret-key",
     "mysecret",
+    "mysecretkey",
+    "my-secret",
     "development",
     "session secret",
     "replace me",
-    "replace-me",
     "replace-with-a-long-random-secret",
+    "complex_password_at_least_32_characters_long",
+    "a secret with minimum length of 32 characters",
+    "averylogphrasebiggerthanthirtytwochars",
+    "some secret hurr",
+    "something-very-secret",
+    "secret-key-of-at-least-32-characters",
+    "thisisasecret",
+    "password",
     "0123456789abcdef0123456789abcdef",
     "abcdefghijklmnopqrstuvwxyz012345",
-  ].map((s) => s.toLowerCase()),
+  ].map(normalizeSecret),
 );
+
+/** Lowercase letters and digits only: the part of a secret a person would recognise. */
+function normalizeSecret(secret: string): string {
+  return secret.toLowerCase().replace(/[^a-z0-9]/g, "");
+}
+
+/**
+ * Why a secret is too predictable to sign sessions with, or `undefined` when
+ * it looks random. Random bytes in base64url or hex never match: these are the
+ * shapes people type (A13).
+ */
+function predictableSecret(secret: string | Uint8Array, bytes: Buffer): string | undefined {
+  if (new Set(bytes).size < 8) return "has too few distinct bytes to be random";
+  if (typeof secret !== "string") return undefined;
+  const normalized = normalizeSecret(secret);
+  if (WELL_KNOWN_SECRETS.has(normalized)) return "is a well-known example secret";
+  // "keyboard cat keyboard cat keyboard cat", "abcabcabc…": one short unit repeated.
+  for (let unit = 1; unit <= normalized.length / 2; unit++) {
+    if (normalized.length % unit === 0 && normalized.slice(unit) === normalized.slice(0, -unit)) {
+      return `repeats ${JSON.stringify(normalized.slice(0, unit))}`;
+    }
+  }
+  // "correct horse battery staple": lowercase words and separators, chosen by a person.
+  if (/^[a-z]+(?:[\s_.-]+[a-z]+){2,}$/.test(secret.trim())) return "is a phrase of words";
+  // "abcdefgh…", "12345678…": nearly all a run of consecutive characters.
+  let steps = 0;
+  for (let i = 1; i < secret.length; i++) {
+    if (Math.abs(secret.charCodeAt(i) - secret.charCodeAt(i - 1)) === 1) steps++;
+  }
+  if (steps * 4 >= secret.length * 3) return "is mostly a run of consecutive characters";
+  return undefined;
+}
 
 function isCanonical(encoded: string, offset: number): boolean {
   return CANONICAL_LAST.includes(encoded.charAt(offset + ENCODED_LENGTH - 1));
@@ -72,8 +122,10 @@ export function storeKeyOf(id: string): string {
 
 /**
  * Checks the rotation list at start-up (A13) and returns the secrets as keys.
- * Throws `INVALID_CONFIG` for an empty list, a secret under 32 bytes, a
- * well-known example secret or one with fewer than 8 distinct bytes.
+ * Throws `INVALID_CONFIG` for an empty list, a missing secret (naming the
+ * likely unset environment variable), a secret under 32 bytes, a well-known
+ * documentation secret, or a predictable one: few distinct bytes, a repeated
+ * unit, a phrase of words, a run of consecutive characters.
  */
 export function prepareSecrets(secrets: readonly (string | Uint8Array)[] | undefined): Buffer[] {
   if (!Array.isArray(secrets) || secrets.length === 0) {
@@ -86,27 +138,25 @@ export function prepareSecrets(secrets: readonly (string | Uint8Array)[] | undef
     if (typeof secret !== "string" && !(secret instanceof Uint8Array)) {
       throw new SessionError(
         ErrorCode.INVALID_CONFIG,
-        `secrets[${index}] must be a string or bytes`,
+        secret === undefined || secret === ""
+          ? `secrets[${index}] is ${secret === undefined ? "undefined" : "empty"}: if it comes from an environment variable (such as SESSION_SECRET), that variable is not set. ${HOW_TO_MAKE_A_SECRET}`
+          : `secrets[${index}] must be a string or bytes (got ${secret === null ? "null" : typeof secret})`,
       );
     }
     const bytes = typeof secret === "string" ? Buffer.from(secret, "utf8") : Buffer.from(secret);
     if (bytes.length < MIN_SECRET_BYTES) {
       throw new SessionError(
         ErrorCode.INVALID_CONFIG,
-        `secrets[${index}] is ${bytes.length} bytes; use at least ${MIN_SECRET_BYTES} random bytes ` +
-          "(e.g. `node -e \"console.log(crypto.randomBytes(32).toString('base64url'))\"`)",
+        bytes.length === 0
+          ? `secrets[${index}] is empty: if it comes from an environment variable (such as SESSION_SECRET), that variable is set to "". ${HOW_TO_MAKE_A_SECRET}`
+          : `secrets[${index}] is ${bytes.length} bytes; use at least ${MIN_SECRET_BYTES} random bytes. ${HOW_TO_MAKE_A_SECRET}`,
       );
     }
-    if (typeof secret === "string" && WELL_KNOWN_SECRETS.has(secret.trim().toLowerCase())) {
+    const reason = predictableSecret(secret, bytes);
+    if (reason !== undefined) {
       throw new SessionError(
         ErrorCode.INVALID_CONFIG,
-        `secrets[${index}] is a well-known example secret`,
-      );
-    }
-    if (new Set(bytes).size < 8) {
-      throw new SessionError(
-        ErrorCode.INVALID_CONFIG,
-        `secrets[${index}] has too few distinct bytes to be random`,
+        `secrets[${index}] ${reason}, so anyone could guess it and forge sessions. ${HOW_TO_MAKE_A_SECRET}`,
       );
     }
     return bytes;

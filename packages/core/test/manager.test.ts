@@ -137,15 +137,14 @@ describe("strict mode (A3)", () => {
     expect(h.cookieFrom(result.headers)).not.toBe(cookie);
   });
 
-  it("a stale cookie for an unknown id is cleared", async () => {
+  it("a stale cookie for an unknown id is ignored: no Set-Cookie answers it (A15)", async () => {
     const h = harness<Data>();
     const { cookie } = await signedIn(h);
     await h.store.clear?.();
     const session = await h.sessions.load(h.request(cookie));
-    const { headers } = await session.commit();
-    expect(headers.find(([n]) => n === "Set-Cookie")?.[1]).toMatch(
-      /^__Host-sid=; Path=\/; Max-Age=0;/,
-    );
+    const { outcome, headers } = await session.commit();
+    expect(outcome).toBe("unchanged");
+    expect(headers).toEqual([["Vary", "Cookie"]]);
   });
 });
 
@@ -483,8 +482,10 @@ describe("regenerate (A16)", () => {
     logout.destroy();
     await logout.commit();
     login.regenerate();
-    const result = await login.commit();
-    expect(result.outcome).toBe("dropped");
+    await expect(login.commit()).rejects.toMatchObject({
+      code: ErrorCode.CONFLICT,
+      httpStatus: 409,
+    });
     expect(await h.store.count?.()).toBe(0);
   });
 });
@@ -515,7 +516,7 @@ describe("destroy (A17, A18)", () => {
     logout.destroy();
     await logout.commit();
     late.set("count", 99);
-    expect((await late.commit()).outcome).toBe("dropped");
+    await expect(late.commit()).rejects.toMatchObject({ code: ErrorCode.CONFLICT });
     expect(await h.store.count?.()).toBe(0);
     h.clock.advance(120_000);
     expect((await (await h.sessions.load(h.request(cookie))).commit()).outcome).toBe("unchanged");

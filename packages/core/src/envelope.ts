@@ -1,0 +1,123 @@
+import { FORBIDDEN_KEYS, jsonCodec, type SessionCodec } from "./codec.js";
+import { ErrorCode, SessionError } from "./errors.js";
+import type { SessionRecord } from "./store.js";
+
+/**
+ * The envelope core stores in a record's payload, `{ d: data, f?: flash }`,
+ * and the checks that decide whether what a store handed back is ours at all
+ * (checklist A29).
+ */
+
+/** Decoded session contents: data and queued flash messages, on null-prototype objects. */
+export interface Contents {
+  data: Record<string, unknown>;
+  flash: Record<string, unknown[]>;
+}
+
+/** Deepest JSON nesting a stored payload may have; deeper ones are foreign (A29). */
+export const MAX_PAYLOAD_DEPTH = 1000;
+
+/** Latest `createdAt`/`expiresAt` a record may claim, relative to now: the 400-day cookie cap. */
+const MAX_FUTURE_MS = 400 * 24 * 3600 * 1000;
+
+export function emptyContents(): Contents {
+  return { data: Object.create(null), flash: Object.create(null) };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/**
+ * Whether what a store's `get` resolved to has the shape of a record core
+ * could have written, with believable timestamps. A custom store that hands
+ * back `{}`, a string or a number, or a row whose expiry is centuries away,
+ * holds something foreign.
+ */
+export function isWellFormedRecord(value: unknown, now: number): value is SessionRecord {
+  if (value === null || typeof value !== "object") return false;
+  const { payload, expiresAt, createdAt, version, userId } = value as Record<string, unknown>;
+  return (
+    typeof payload === "string" &&
+    Number.isSafeInteger(expiresAt) &&
+    Number.isSafeInteger(createdAt) &&
+    Number.isSafeInteger(version) &&
+    (version as number) >= 1 &&
+    (createdAt as number) <= (expiresAt as number) &&
+    (expiresAt as number) <= now + MAX_FUTURE_MS &&
+    (userId === undefined || (typeof userId === "string" && userId.length > 0))
+  );
+}
+
+/**
+ * Whether JSON text nests deeper than {@link MAX_PAYLOAD_DEPTH}: one linear
+ * scan, run only on texts long enough to be that deep, so a hostile record
+ * never reaches the recursive parts of decoding and re-encoding.
+ */
+function nestsTooDeep(text: string): boolean {
+  if (text.length <= 2 * MAX_PAYLOAD_DEPTH) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_PAYLOAD_DEPTH) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/**
+ * Decodes a stored payload into fresh objects; `null` for anything not ours
+ * (A29). A payload longer than `maxPayloadBytes` could never have been written
+ * by core and is refused before it is parsed, so a 50 MB record costs no parse.
+ */
+export function decodeContents(
+  codec: SessionCodec,
+  payload: string,
+  maxPayloadBytes: number,
+): Contents | null {
+  if (payload.length > maxPayloadBytes) return null;
+  if (codec === jsonCodec && nestsTooDeep(payload)) return null;
+  let decoded: unknown;
+  try {
+    decoded = codec.decode(payload);
+  } catch {
+    return null;
+  }
+  if (!isPlainObject(decoded) || !isPlainObject(decoded.d)) return null;
+  const contents = emptyContents();
+  for (const [key, value] of Object.entries(decoded.d)) {
+    if (!FORBIDDEN_KEYS.has(key)) contents.data[key] = value;
+  }
+  if (decoded.f !== undefined) {
+    if (!isPlainObject(decoded.f)) return null;
+    for (const [key, value] of Object.entries(decoded.f)) {
+      if (!FORBIDDEN_KEYS.has(key) && Array.isArray(value)) contents.flash[key] = value;
+    }
+  }
+  return contents;
+}
+
+/** Encodes contents into the envelope; `INVALID_DATA` when the codec breaks its contract. */
+export function encodeContents(codec: SessionCodec, contents: Contents): string {
+  const envelope: { d: Record<string, unknown>; f?: Record<string, unknown[]> } = {
+    d: contents.data,
+  };
+  for (const _ in contents.flash) {
+    envelope.f = contents.flash;
+    break;
+  }
+  const payload = codec.encode(envelope);
+  if (typeof payload !== "string") {
+    throw new SessionError(
+      ErrorCode.INVALID_DATA,
+      "the session codec's encode() must return a string",
+    );
+  }
+  return payload;
+}
