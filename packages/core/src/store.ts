@@ -142,7 +142,8 @@ const STORE_KEY = /^[0-9a-f]{64}$/;
 // In a /u regex \p{Cs} matches only lone surrogates: paired ones form one code point.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching NUL is the point
 const UNSTORABLE = /[\u0000\p{Cs}]/u;
-const MAX_USER_ID_LENGTH = 512;
+/** Longest user id the per-user index accepts, in UTF-16 code units. */
+export const MAX_USER_ID_LENGTH = 512;
 
 /** Whether `value` is a store key as core derives it: 64 lowercase hex characters. */
 export function isStoreKey(value: unknown): value is string {

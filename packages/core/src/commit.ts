@@ -1,0 +1,362 @@
+import type { Config } from "./config.js";
+import { serializeCookie } from "./cookie.js";
+import { decodeContents, encodeContents } from "./envelope.js";
+import { ErrorCode, SessionError } from "./errors.js";
+import { mergeInto } from "./merge.js";
+import { generateSessionId, storeKeyOf } from "./signing.js";
+import type { SessionState } from "./state.js";
+import { assertStorable, type SessionRecord } from "./store.js";
+import { storeCall } from "./store-call.js";
+import type { CommitResult, ResponseHeader } from "./types.js";
+
+/**
+ * The write protocol: what a commit stores, with which condition, and which
+ * headers the response carries. Every write is conditional on the version the
+ * request loaded, so a late commit can never resurrect or overwrite.
+ */
+
+type Outcome = CommitResult["outcome"];
+
+// Every round of a compare-and-set race has exactly one winner, so N requests
+// racing on one session need at most N - 1 retries each.
+const MAX_CONFLICT_RETRIES = 64;
+
+/** Jittered backoff after the first retries, so racing requests stop colliding in lockstep. */
+function backoff(attempt: number): Promise<void> | undefined {
+  if (attempt < 2) return undefined;
+  const ms = Math.random() * Math.min(50, 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A new session holds nothing worth storing yet (lazy sessions). */
+function isEmpty(s: SessionState): boolean {
+  return (
+    s.userId === undefined &&
+    Object.keys(s.contents.data).length === 0 &&
+    Object.keys(s.contents.flash).length === 0
+  );
+}
+
+/** The stored session's data or owner differs from what this request holds. */
+function hasChanged(s: SessionState, record: SessionRecord, payload: string): boolean {
+  return payload !== record.payload || s.userId !== record.userId;
+}
+
+/** An unchanged session's expiry moves forward, at most once per `touchAfterMs`. */
+function shouldTouch(config: Config, record: SessionRecord, expiresAt: number): boolean {
+  return expiresAt > record.expiresAt && expiresAt - record.expiresAt >= config.touchAfterMs;
+}
+
+/**
+ * The stored expiry: the earliest of the idle deadline, the absolute deadline
+ * and, for a persistent cookie, the cookie's own end (the record never
+ * outlives the cookie the server issued with it; every write that moves the
+ * expiry re-issues the cookie).
+ */
+function expiryFor(config: Config, now: number, createdAt: number): number {
+  const expiresAt = Math.min(now + config.idleTimeoutMs, createdAt + config.absoluteTimeoutMs);
+  return config.maxAgeMs === undefined ? expiresAt : Math.min(expiresAt, now + config.maxAgeMs);
+}
+
+function checkSize(config: Config, payload: string): void {
+  const bytes = Buffer.byteLength(payload, "utf8");
+  if (bytes > config.maxPayloadBytes) {
+    throw new SessionError(
+      ErrorCode.PAYLOAD_TOO_LARGE,
+      `the session is ${bytes} bytes encoded; the limit (maxPayloadBytes) is ${config.maxPayloadBytes}`,
+    );
+  }
+}
+
+function buildRecord(
+  config: Config,
+  s: SessionState,
+  payload: string,
+  now: number,
+  createdAt: number,
+  version: number,
+): SessionRecord {
+  const record: SessionRecord = {
+    payload,
+    createdAt,
+    version,
+    expiresAt: expiryFor(config, now, createdAt),
+  };
+  return s.userId === undefined ? record : { ...record, userId: s.userId };
+}
+
+function keyTaken(config: Config): SessionError {
+  return new SessionError(
+    ErrorCode.STORE_ERROR,
+    "a freshly generated session key was already taken",
+    { store: config.store.name, operation: "set" },
+  );
+}
+
+/**
+ * Re-reads the stored session after a failed compare-and-set and merges this
+ * request's changes onto it. `null` means it was ended meanwhile.
+ */
+async function rebase(config: Config, s: SessionState, key: string): Promise<boolean> {
+  const fresh = await storeCall(config, "get", () => config.store.get(key));
+  const base = s.record;
+  if (fresh === null || base === undefined) return false;
+  const freshContents = decodeContents(config.codec, fresh.payload, config.maxPayloadBytes);
+  const baseContents = decodeContents(config.codec, base.payload, config.maxPayloadBytes);
+  if (freshContents === null || baseContents === null) return false;
+  mergeInto(config, baseContents.data, s.contents.data, freshContents.data);
+  mergeInto(
+    config,
+    baseContents.flash as Record<string, unknown>,
+    s.contents.flash as Record<string, unknown>,
+    freshContents.flash as Record<string, unknown>,
+  );
+  s.contents = freshContents;
+  if (s.userId === base.userId) s.userId = fresh.userId;
+  s.record = fresh;
+  return true;
+}
+
+/**
+ * Another request destroyed, expired or regenerated the session while this
+ * one changed it: this request's changes are dropped and the session is
+ * closed. No cookie is set or cleared: the browser's cookie may already be the
+ * one a concurrent regenerate issued, and clearing it would log the user out.
+ * The returned `CONFLICT` (HTTP 409) is thrown, so the write is never answered
+ * as a success.
+ */
+function drop(config: Config, s: SessionState, id: string): SessionError {
+  config.emit("dropped", id);
+  s.record = undefined;
+  s.id = undefined;
+  s.key = undefined;
+  s.regenerate = false;
+  s.closed = true;
+  s.cookie = "none";
+  return new SessionError(
+    ErrorCode.CONFLICT,
+    "the session was ended by another request (logout, expiry or regenerate) while this request changed it; the changes were not saved",
+    { store: config.store.name, operation: "set" },
+  );
+}
+
+/**
+ * Runs one compare-and-set write until it lands. After a failed attempt the
+ * stored session is re-read and this request's changes merged onto it (so
+ * requests changing different keys all survive); a session ended meanwhile
+ * closes this one with `CONFLICT`.
+ */
+async function casRetry(
+  config: Config,
+  s: SessionState,
+  attempt: (current: SessionRecord, retry: number) => Promise<boolean>,
+): Promise<void> {
+  const id = s.id as string;
+  const key = s.key as string;
+  for (let retry = 0; ; retry++) {
+    if (await attempt(s.record as SessionRecord, retry)) return;
+    if (retry >= MAX_CONFLICT_RETRIES) {
+      config.emit("conflict", id, ErrorCode.CONFLICT);
+      throw new SessionError(
+        ErrorCode.CONFLICT,
+        "the session kept changing under this request; giving up",
+        { store: config.store.name, operation: "set" },
+      );
+    }
+    await backoff(retry);
+    if (!(await rebase(config, s, key))) throw drop(config, s, id);
+  }
+}
+
+async function destroyStored(config: Config, s: SessionState): Promise<Outcome> {
+  const { id, key } = s;
+  if (id !== undefined && key !== undefined && s.record !== undefined) {
+    await storeCall(config, "destroy", () => config.store.destroy(key));
+    config.emit("destroyed", id);
+    s.cookie = "clear";
+  }
+  // An anonymous session has no cookie of ours to clear.
+  s.record = undefined;
+  s.id = undefined;
+  s.key = undefined;
+  return "destroyed";
+}
+
+async function create(
+  config: Config,
+  s: SessionState,
+  payload: string,
+  now: number,
+): Promise<Outcome> {
+  const { store } = config;
+  checkSize(config, payload);
+  const id = generateSessionId();
+  const key = storeKeyOf(id);
+  const record = buildRecord(config, s, payload, now, now, 1);
+  assertStorable(store.name, key, record);
+  if (!(await storeCall(config, "set", () => store.set(key, record, { ifVersion: 0 })))) {
+    throw keyTaken(config);
+  }
+  s.id = id;
+  s.key = key;
+  s.record = record;
+  s.cookie = "set";
+  config.emit("created", id);
+  return "created";
+}
+
+/** Moves `current` from `oldKey` to `newKey` as `next`, conditional on its version. */
+async function move(
+  config: Config,
+  oldKey: string,
+  newKey: string,
+  current: SessionRecord,
+  next: SessionRecord,
+  now: number,
+): Promise<boolean> {
+  const { store } = config;
+  if (store.capabilities.rename && store.rename !== undefined) {
+    const rename = store.rename.bind(store);
+    return storeCall(config, "rename", () =>
+      rename(oldKey, newKey, next, { ifVersion: current.version }),
+    );
+  }
+  // Without an atomic rename: first claim the old record by deleting it with a
+  // compare-and-set (a record written with an expiry that is not in the future
+  // is deleted), so a request that ended or changed it meanwhile wins and
+  // nothing is resurrected; then create the new one. A failure in between logs
+  // the user out, never leaves two sessions.
+  const claim = { ...current, version: current.version + 1, expiresAt: now };
+  if (
+    !(await storeCall(config, "set", () =>
+      store.set(oldKey, claim, { ifVersion: current.version }),
+    ))
+  ) {
+    return false;
+  }
+  if (!(await storeCall(config, "set", () => store.set(newKey, next, { ifVersion: 0 })))) {
+    throw keyTaken(config);
+  }
+  return true;
+}
+
+async function regenerate(config: Config, s: SessionState, now: number): Promise<Outcome> {
+  const oldKey = s.key as string;
+  const newId = generateSessionId();
+  const newKey = storeKeyOf(newId);
+  let next: SessionRecord | undefined;
+  await casRetry(config, s, (current) => {
+    const payload = encodeContents(config.codec, s.contents);
+    checkSize(config, payload);
+    next = buildRecord(config, s, payload, now, current.createdAt, current.version + 1);
+    assertStorable(config.store.name, newKey, next);
+    return move(config, oldKey, newKey, current, next, now);
+  });
+  s.regenerate = false;
+  s.id = newId;
+  s.key = newKey;
+  s.record = next;
+  s.cookie = "set";
+  config.emit("regenerated", newId);
+  return "regenerated";
+}
+
+async function update(
+  config: Config,
+  s: SessionState,
+  payload: string,
+  now: number,
+): Promise<Outcome> {
+  const { store } = config;
+  const key = s.key as string;
+  let next: SessionRecord | undefined;
+  await casRetry(config, s, (current, retry) => {
+    // After a merge the contents changed: encode them again.
+    const nextPayload = retry === 0 ? payload : encodeContents(config.codec, s.contents);
+    checkSize(config, nextPayload);
+    const record = buildRecord(config, s, nextPayload, now, current.createdAt, current.version + 1);
+    next = record;
+    assertStorable(store.name, key, record);
+    return storeCall(config, "set", () => store.set(key, record, { ifVersion: current.version }));
+  });
+  s.record = next;
+  if (s.resign || config.maxAgeMs !== undefined) s.cookie = "set";
+  return "updated";
+}
+
+async function touchIfDue(config: Config, s: SessionState, now: number): Promise<Outcome> {
+  const { store } = config;
+  const key = s.key as string;
+  const record = s.record as SessionRecord;
+  const expiresAt = expiryFor(config, now, record.createdAt);
+  if (!shouldTouch(config, record, expiresAt)) return "unchanged";
+  let touched: SessionRecord | undefined;
+  if (store.capabilities.touch && store.touch !== undefined) {
+    const touch = store.touch.bind(store);
+    if (
+      await storeCall(config, "touch", () => touch(key, expiresAt, { ifVersion: record.version }))
+    )
+      touched = { ...record, expiresAt };
+  } else {
+    const next = { ...record, version: record.version + 1, expiresAt };
+    if (await storeCall(config, "set", () => store.set(key, next, { ifVersion: record.version })))
+      touched = next;
+  }
+  // A failed touch means another request wrote meanwhile (and extended the
+  // expiry itself) or the session is gone; either way nothing to do here.
+  if (touched === undefined) return "unchanged";
+  s.record = touched;
+  if (config.maxAgeMs !== undefined) s.cookie = "set";
+  return "touched";
+}
+
+/** Writes what changed, choosing one outcome by the predicates above. */
+export async function commitState(config: Config, s: SessionState): Promise<Outcome> {
+  // Closed by a dropped commit: never a record, never a token.
+  if (s.closed) return "dropped";
+  if (s.destroyed) return destroyStored(config, s);
+  const now = config.now();
+  const loaded = s.record;
+  // Nothing could have changed the contents: the stored payload is still
+  // theirs, so the encode-and-compare of the common read-only request is skipped.
+  const payload =
+    loaded !== undefined && !s.mayHaveChanged && !s.regenerate
+      ? loaded.payload
+      : encodeContents(config.codec, s.contents);
+  if (loaded === undefined) {
+    s.regenerate = false;
+    return isEmpty(s) ? "unchanged" : create(config, s, payload, now);
+  }
+  if (s.regenerate) return regenerate(config, s, now);
+  if (hasChanged(s, loaded, payload)) return update(config, s, payload, now);
+  const outcome = await touchIfDue(config, s, now);
+  if (s.resign) s.cookie = "set";
+  return outcome;
+}
+
+/**
+ * Headers for the response: at most one `Set-Cookie`, `Cache-Control:
+ * no-store` whenever the cookie is set or cleared, and always `Vary: Cookie`.
+ */
+export function responseHeaders(config: Config, s: SessionState): ResponseHeader[] {
+  const headers: ResponseHeader[] = [["Vary", "Cookie"]];
+  if (s.cookie === "none") return headers;
+  if (s.cookie === "clear" || s.id === undefined || s.record === undefined) {
+    headers.push(["Set-Cookie", serializeCookie(config.cookieName, "", config.attributes, 0)]);
+  } else {
+    const token = config.signer.sign(s.id);
+    let maxAgeSeconds: number | undefined;
+    if (config.maxAgeMs !== undefined) {
+      const untilAbsolute = s.record.createdAt + config.absoluteTimeoutMs - config.now();
+      maxAgeSeconds = Math.max(0, Math.floor(Math.min(config.maxAgeMs, untilAbsolute) / 1000));
+    }
+    headers.push([
+      "Set-Cookie",
+      serializeCookie(config.cookieName, token, config.attributes, maxAgeSeconds),
+    ]);
+    // Header clients have no cookie jar: hand them the token the same way.
+    if (config.headerName !== undefined) headers.push([config.headerName, token]);
+  }
+  headers.push(["Cache-Control", "no-store"]);
+  return headers;
+}

@@ -1,0 +1,166 @@
+import { FORBIDDEN_KEYS } from "./codec.js";
+import { commitState, responseHeaders } from "./commit.js";
+import type { Config } from "./config.js";
+import { ErrorCode, SessionError } from "./errors.js";
+import type { SessionState } from "./state.js";
+import { MAX_USER_ID_LENGTH } from "./store.js";
+import type { CommitResult, Session, SessionInfo } from "./types.js";
+import { destroyOtherSessions, destroySession, listSessions } from "./user-sessions.js";
+
+/**
+ * The per-request session object handed to handlers: its own copy of the
+ * data, changed in memory; `commit()` hands the state to the write protocol.
+ */
+export class SessionImpl<Data extends object, Flash extends object>
+  implements Session<Data, Flash>
+{
+  readonly #config: Config;
+  readonly #s: SessionState;
+
+  constructor(config: Config, state: SessionState) {
+    this.#config = config;
+    this.#s = state;
+  }
+
+  get isNew(): boolean {
+    return this.#s.record === undefined;
+  }
+  get userId(): string | undefined {
+    return this.#s.userId;
+  }
+  get createdAt(): number | undefined {
+    return this.#s.record?.createdAt;
+  }
+  get expiresAt(): number | undefined {
+    return this.#s.record?.expiresAt;
+  }
+
+  #open(): void {
+    if (this.#s.destroyed || this.#s.closed) {
+      throw new SessionError(
+        ErrorCode.SESSION_CLOSED,
+        this.#s.closed
+          ? "this session was ended by another request (logout, expiry or regenerate) while this request changed it; load a new one to start over"
+          : "this session was destroyed; load a new one to start over",
+      );
+    }
+  }
+
+  get<K extends keyof Data & string>(key: K): Data[K] | undefined {
+    if (!Object.hasOwn(this.#s.contents.data, key)) return undefined;
+    const value = this.#s.contents.data[key];
+    if (value !== null && typeof value === "object") this.#s.mayHaveChanged = true;
+    return value as Data[K];
+  }
+
+  set<K extends keyof Data & string>(key: K, value: Data[K]): this {
+    this.#open();
+    if (typeof key !== "string" || FORBIDDEN_KEYS.has(key)) {
+      throw new TypeError(`session.set(): ${JSON.stringify(key)} is not an allowed key`);
+    }
+    if (value === undefined) delete this.#s.contents.data[key];
+    else this.#s.contents.data[key] = value;
+    this.#s.mayHaveChanged = true;
+    return this;
+  }
+
+  delete(key: keyof Data & string): this {
+    this.#open();
+    delete this.#s.contents.data[key];
+    this.#s.mayHaveChanged = true;
+    return this;
+  }
+
+  has(key: keyof Data & string): boolean {
+    return Object.hasOwn(this.#s.contents.data, key);
+  }
+
+  clear(): this {
+    this.#open();
+    this.#s.contents.data = Object.create(null);
+    this.#s.mayHaveChanged = true;
+    return this;
+  }
+
+  toJSON(): Partial<Data> {
+    this.#s.mayHaveChanged = true;
+    return { ...this.#s.contents.data } as Partial<Data>;
+  }
+
+  flash<K extends keyof Flash & string>(key: K, message: Flash[K]): this {
+    this.#open();
+    if (typeof key !== "string" || FORBIDDEN_KEYS.has(key)) {
+      throw new TypeError(`session.flash(): ${JSON.stringify(key)} is not an allowed key`);
+    }
+    const queue = this.#s.contents.flash[key] ?? [];
+    queue.push(message);
+    this.#s.contents.flash[key] = queue;
+    this.#s.mayHaveChanged = true;
+    return this;
+  }
+
+  consumeFlash<K extends keyof Flash & string>(key: K): Flash[K][] {
+    if (!Object.hasOwn(this.#s.contents.flash, key)) return [];
+    const messages = this.#s.contents.flash[key] as Flash[K][];
+    delete this.#s.contents.flash[key];
+    this.#s.mayHaveChanged = true;
+    return messages;
+  }
+
+  setUser(userId: string | undefined): this {
+    this.#open();
+    if (
+      userId !== undefined &&
+      (typeof userId !== "string" || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH)
+    ) {
+      throw new TypeError(
+        `session.setUser(): userId must be a string of 1 to ${MAX_USER_ID_LENGTH} characters, or undefined`,
+      );
+    }
+    this.#s.userId = userId;
+    this.#s.mayHaveChanged = true;
+    return this;
+  }
+
+  regenerate(options: { readonly keep?: readonly (keyof Data & string)[] } = {}): this {
+    this.#open();
+    // Filtered now, not at commit: values set after this call belong to the new session.
+    if (options.keep !== undefined) {
+      const kept: Record<string, unknown> = Object.create(null);
+      for (const key of options.keep) {
+        if (Object.hasOwn(this.#s.contents.data, key)) kept[key] = this.#s.contents.data[key];
+      }
+      this.#s.contents.data = kept;
+      this.#s.mayHaveChanged = true;
+    }
+    this.#s.regenerate = true;
+    return this;
+  }
+
+  destroy(): this {
+    this.#s.destroyed = true;
+    return this;
+  }
+
+  destroyOtherSessions(): Promise<number> {
+    return destroyOtherSessions(this.#config, this.#s);
+  }
+
+  listSessions(): Promise<SessionInfo<Data>[]> {
+    return listSessions<Data>(this.#config, this.#s);
+  }
+
+  destroySession(handle: string): Promise<boolean> {
+    return destroySession(this.#config, this.#s, handle);
+  }
+
+  exportToken(): string | null {
+    const { id, destroyed, closed } = this.#s;
+    return id === undefined || destroyed || closed ? null : this.#config.signer.sign(id);
+  }
+
+  async commit(): Promise<CommitResult> {
+    const outcome = await commitState(this.#config, this.#s);
+    return { outcome, headers: responseHeaders(this.#config, this.#s) };
+  }
+}

@@ -1,0 +1,252 @@
+import type { SessionCodec } from "./codec.js";
+import type { SameSite } from "./cookie.js";
+import type { SessionStore } from "./store.js";
+
+/** Shape of typed session data: a plain object of JSON-compatible values. */
+export type SessionData = Record<string, unknown>;
+
+/** Options of the session cookie. Every default follows OWASP (checklist A5). */
+export interface CookieOptions {
+  /**
+   * Cookie name. Must be a token; `__Host-` and `__Secure-` prefixes are checked.
+   * @default "__Host-sid" (or "sid" when `secure` is false or a `domain` or non-root `path` is set)
+   */
+  readonly name?: string;
+  /**
+   * Send the cookie only over HTTPS. Keep it on: browsers store Secure cookies
+   * sent by `http://localhost`, so local development needs nothing. For other
+   * plain-http hosts in development set `false`; that is refused when
+   * `NODE_ENV` is `"production"`.
+   * @default true
+   */
+  readonly secure?: boolean;
+  /** Hide the cookie from JavaScript. @default true */
+  readonly httpOnly?: boolean;
+  /** `SameSite` attribute. `"none"` requires `secure`. @default "lax" */
+  readonly sameSite?: SameSite;
+  /** `Path` attribute. @default "/" */
+  readonly path?: string;
+  /** `Domain` attribute; unset means host-only (safer). @default undefined */
+  readonly domain?: string;
+  /** `Partitioned` (CHIPS) attribute, for third-party embeds. Requires `secure`. @default false */
+  readonly partitioned?: boolean;
+  /**
+   * Make the cookie persistent ("remember me"): its `Max-Age` in ms, capped by
+   * the absolute timeout and by 400 days. Unset makes a browser-session cookie.
+   * @default undefined
+   */
+  readonly maxAgeMs?: number;
+}
+
+/** Where else, besides the signed cookie, a session token may be read from (checklist A9). */
+export interface IdSourceOptions {
+  /**
+   * Read the token from this request header, and send new tokens back in it.
+   * For non-browser clients; a header is not sent automatically, so it does
+   * not protect against CSRF the way SameSite does, and clients must store the
+   * token safely. Must be in canonical form, such as `"X-Session-Id"`.
+   * @default undefined (off)
+   */
+  readonly header?: string;
+  /**
+   * Read the token from this URL query parameter. Tokens in URLs leak through
+   * logs, history and `Referer`: use only where cookies are impossible.
+   * @default undefined (off)
+   */
+  readonly query?: string;
+}
+
+/** What a {@link SessionManagerOptions.onEvent} listener receives (checklist A38). */
+export interface SessionEvent {
+  /** What happened. */
+  readonly type:
+    | "created"
+    | "regenerated"
+    | "destroyed"
+    | "expired"
+    | "bad-signature"
+    | "unknown-id"
+    | "corrupt-record"
+    | "conflict"
+    | "dropped"
+    | "store-error";
+  /** Keyed hash of the session id (never the id), for correlating events. */
+  readonly sessionHash?: string;
+  /** Error code, for `store-error` and `conflict`. */
+  readonly code?: string;
+  /** When it happened, epoch ms. */
+  readonly at: number;
+}
+
+/** Options of {@link createSessionManager}. */
+export interface SessionManagerOptions {
+  /** Where sessions live. */
+  readonly store: SessionStore;
+  /**
+   * Signing secrets, each at least 32 random bytes. The first signs; all verify,
+   * so rotate by adding a new secret at the front. Cookies signed with an older
+   * one are re-signed with the first on their next request.
+   */
+  readonly secrets: readonly (string | Uint8Array)[];
+  /** Session cookie options. */
+  readonly cookie?: CookieOptions;
+  /** Optional extra id sources; off by default. */
+  readonly idFrom?: IdSourceOptions;
+  /** A session unused this long expires, in ms. @default 1800000 (30 minutes) */
+  readonly idleTimeoutMs?: number;
+  /** A session expires this long after creation however active, in ms. @default 43200000 (12 hours) */
+  readonly absoluteTimeoutMs?: number;
+  /**
+   * An unchanged session's expiry is pushed back at most once per this many ms,
+   * so reads cost no write. Must be below `idleTimeoutMs`.
+   * @default 60000 (1 minute)
+   */
+  readonly touchAfterMs?: number;
+  /** Encodes session contents. @default jsonCodec */
+  readonly codec?: SessionCodec;
+  /** Largest encoded session in bytes (UTF-8); larger commits fail with `PAYLOAD_TOO_LARGE`. @default 65536 */
+  readonly maxPayloadBytes?: number;
+  /**
+   * Two requests changed the same key of one session: `"merge"` lets the last
+   * writer win on that key (changes to other keys are always merged);
+   * `"error"` fails the later commit with `CONFLICT`.
+   * @default "merge"
+   */
+  readonly conflict?: "merge" | "error";
+  /** Observability hook. Listener errors are swallowed. */
+  readonly onEvent?: (event: SessionEvent) => void;
+  /** Salt for {@link SessionEvent.sessionHash}; share it across processes to correlate their events. @default random per manager */
+  readonly eventSalt?: string | Uint8Array;
+  /** Clock, epoch ms. @default Date.now */
+  readonly now?: () => number;
+  /**
+   * Longest wait for any store call, in ms. Past it the request fails with
+   * `STORE_TIMEOUT` (HTTP 503) whatever the store does, and the store's late
+   * answer is ignored (A30). Stores have their own, usually shorter, timeouts;
+   * this is the backstop that also covers hand-written stores.
+   * @default 3000
+   */
+  readonly storeTimeoutMs?: number;
+}
+
+/** A request, as far as sessions care: a Fetch `Request`, `Headers`, or a Node `IncomingMessage`. */
+export type RequestInput =
+  | { readonly headers: { get(name: string): string | null }; readonly url?: string }
+  | { get(name: string): string | null }
+  | {
+      readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+      readonly url?: string | undefined;
+    };
+
+/** Headers a commit asks the adapter to send, as `[name, value]` pairs in order. */
+export type ResponseHeader = readonly [name: string, value: string];
+
+/** What {@link Session.commit} did, and the headers to send. */
+export interface CommitResult {
+  /** What the commit wrote. */
+  readonly outcome:
+    | "unchanged"
+    | "created"
+    | "updated"
+    | "touched"
+    | "regenerated"
+    | "destroyed"
+    | "dropped";
+  /**
+   * Headers to add to the response: at most one `Set-Cookie` (A10), with
+   * `Cache-Control: no-store` whenever the cookie is set or cleared, and
+   * `Vary: Cookie` (A37). Append them; never replace other `Set-Cookie`s.
+   */
+  readonly headers: readonly ResponseHeader[];
+}
+
+/** One of a user's sessions, as listed by {@link Session.listSessions}. */
+export interface SessionInfo<Data extends object> {
+  /** Opaque handle for {@link Session.destroySession}; not a credential. */
+  readonly handle: string;
+  /** Creation time, epoch ms. */
+  readonly createdAt: number;
+  /** Current expiry, epoch ms. */
+  readonly expiresAt: number;
+  /** Whether this is the session of the current request. */
+  readonly current: boolean;
+  /** That session's data, or `undefined` when it cannot be decoded. */
+  readonly data: Partial<Data> | undefined;
+}
+
+/**
+ * One request's view of a session: its own copy of the data (changes never
+ * leak between concurrent requests), written back by {@link Session.commit}.
+ */
+export interface Session<Data extends object = SessionData, Flash extends object = SessionData> {
+  /** True until the session is stored (or after it was destroyed). */
+  readonly isNew: boolean;
+  /** The signed-in user, as set by {@link Session.setUser}. */
+  readonly userId: string | undefined;
+  /** Creation time, epoch ms; `undefined` for a new session. */
+  readonly createdAt: number | undefined;
+  /** Current expiry, epoch ms; `undefined` for a new session. */
+  readonly expiresAt: number | undefined;
+  /** A value, or `undefined`. */
+  get<K extends keyof Data & string>(key: K): Data[K] | undefined;
+  /** Sets a value. The key may not be `__proto__`, `constructor` or `prototype`. */
+  set<K extends keyof Data & string>(key: K, value: Data[K]): this;
+  /** Removes a value. */
+  delete(key: keyof Data & string): this;
+  /** Whether a value is set. */
+  has(key: keyof Data & string): boolean;
+  /** Removes every value (not the session: see {@link Session.destroy}). */
+  clear(): this;
+  /** A copy of all values. */
+  toJSON(): Partial<Data>;
+  /** Queues a flash message, readable once by a later request. */
+  flash<K extends keyof Flash & string>(key: K, message: Flash[K]): this;
+  /** Returns and removes the queued flash messages of a key. */
+  consumeFlash<K extends keyof Flash & string>(key: K): Flash[K][];
+  /** Sets or clears the owner, which feeds the per-user index. Call {@link Session.regenerate} too on login. */
+  setUser(userId: string | undefined): this;
+  /**
+   * Gives the session a new id at commit, killing the old one at once (A16).
+   * Call it on login and on any privilege change. Data is kept, or only the
+   * `keep` keys (filtered at once: values set afterwards are kept); the
+   * absolute timeout is not reset.
+   */
+  regenerate(options?: { readonly keep?: readonly (keyof Data & string)[] }): this;
+  /** Deletes the session at commit and clears the cookie (A17). */
+  destroy(): this;
+  /** Destroys every other session of this session's user ("log out everywhere else", A21). */
+  destroyOtherSessions(): Promise<number>;
+  /** The user's live sessions (A21). Needs a store with the `userIndex` capability. */
+  listSessions(): Promise<SessionInfo<Data>[]>;
+  /** Destroys one of the user's sessions by its handle; false if it is not theirs. */
+  destroySession(handle: string): Promise<boolean>;
+  /**
+   * Writes what changed (nothing when nothing did; a touch at most once per
+   * `touchAfterMs`) and returns the headers to send. Safe to call more than once.
+   */
+  commit(): Promise<CommitResult>;
+  /**
+   * The signed token, for header or query id sources. Sensitive: anyone holding
+   * it holds the session. `null` until the session has an id.
+   */
+  exportToken(): string | null;
+}
+
+/** Creates and loads sessions for one cookie. */
+export interface SessionManager<
+  Data extends object = SessionData,
+  Flash extends object = SessionData,
+> {
+  /**
+   * The request's session. Reads the id (cookie, then configured sources),
+   * verifies it, and loads the record; an invalid id costs no store call (A14).
+   * Loading twice in one request returns the same object.
+   */
+  load(request: RequestInput): Promise<Session<Data, Flash>>;
+  /** The session cookie's name. */
+  readonly cookieName: string;
+  /** The store. */
+  readonly store: SessionStore;
+  /** Destroys every session of a user, e.g. after a password change. Needs `userIndex`. */
+  destroyUserSessions(userId: string): Promise<number>;
+}
