@@ -163,6 +163,7 @@ async function casRetry(
         { store: config.store.name, operation: "set" },
       );
     }
+    s.retries++;
     await backoff(retry);
     if (!(await rebase(config, s, key))) throw drop(config, s, id);
   }

@@ -4,7 +4,7 @@ import { type CookieAttributes, serializeCookie, validateCookie } from "./cookie
 import { ErrorCode, SessionError } from "./errors.js";
 import { createIdHasher, createTokenSigner, generateSessionId, prepareSecrets } from "./signing.js";
 import { isSessionStore, type SessionStore } from "./store.js";
-import type { SessionEvent, SessionManagerOptions } from "./types.js";
+import type { SessionEvent, SessionInstrumentation, SessionManagerOptions } from "./types.js";
 
 /** Options of a manager, resolved and checked once at start-up. */
 export interface Config {
@@ -22,6 +22,7 @@ export interface Config {
   readonly conflict: "merge" | "error";
   readonly now: () => number;
   readonly storeTimeoutMs: number;
+  readonly instrumentation: SessionInstrumentation | undefined;
   readonly signer: ReturnType<typeof createTokenSigner>;
   readonly hashId: (id: string) => string;
   readonly emit: (type: SessionEvent["type"], id?: string, code?: string) => void;
@@ -104,6 +105,10 @@ export function resolveConfig(options: SessionManagerOptions): Config {
   const maxPayloadBytes = positiveInteger("maxPayloadBytes", options.maxPayloadBytes ?? 64 * 1024);
   const storeTimeoutMs = positiveInteger("storeTimeoutMs", options.storeTimeoutMs ?? 3_000);
   if (storeTimeoutMs > MAX_TIMER_MS) invalid(`storeTimeoutMs must not exceed ${MAX_TIMER_MS} ms`);
+  const { instrumentation } = options;
+  if (instrumentation !== undefined && typeof instrumentation?.wrap !== "function") {
+    invalid("instrumentation must have a wrap(operation, run) method");
+  }
   const conflict = options.conflict ?? "merge";
   if (conflict !== "merge" && conflict !== "error") invalid('conflict must be "merge" or "error"');
   const codec = options.codec ?? jsonCodec;
@@ -156,6 +161,7 @@ export function resolveConfig(options: SessionManagerOptions): Config {
     conflict,
     now,
     storeTimeoutMs,
+    instrumentation,
     signer,
     hashId,
     emit,

@@ -8,12 +8,15 @@ export type {
   CommitResult,
   CookieOptions,
   IdSourceOptions,
+  InstrumentedOperation,
+  OperationDetails,
   RequestInput,
   ResponseHeader,
   Session,
   SessionData,
   SessionEvent,
   SessionInfo,
+  SessionInstrumentation,
   SessionManager,
   SessionManagerOptions,
 } from "./types.js";
@@ -65,9 +68,24 @@ export function createSessionManager<
       }
       let session = loaded.get(request);
       if (session === undefined) {
-        session = loadState(config, request).then(
-          (state) => new SessionImpl<Data, Flash>(config, state),
-        );
+        const { instrumentation } = config;
+        const state =
+          instrumentation === undefined
+            ? loadState(config, request)
+            : instrumentation.wrap(
+                {
+                  kind: "load",
+                  operation: "load",
+                  store: config.store.name,
+                  sessionName: config.cookieName,
+                },
+                async (details) => {
+                  const loadedState = await loadState(config, request);
+                  details({ outcome: loadedState.record === undefined ? "none" : "found" });
+                  return loadedState;
+                },
+              );
+        session = state.then((state) => new SessionImpl<Data, Flash>(config, state));
         loaded.set(request, session);
         // A failed load is not cached: the next call tries again.
         void session.catch(() => loaded.delete(request));

@@ -160,7 +160,31 @@ export class SessionImpl<Data extends object, Flash extends object>
   }
 
   async commit(): Promise<CommitResult> {
-    const outcome = await commitState(this.#config, this.#s);
-    return { outcome, headers: responseHeaders(this.#config, this.#s) };
+    const config = this.#config;
+    const s = this.#s;
+    const { instrumentation } = config;
+    const outcome =
+      instrumentation === undefined
+        ? await commitState(config, s)
+        : await instrumentation.wrap(
+            {
+              kind: "commit",
+              operation: "commit",
+              store: config.store.name,
+              sessionName: config.cookieName,
+            },
+            async (details) => {
+              const retriesBefore = s.retries;
+              try {
+                const result = await commitState(config, s);
+                details({ outcome: result, retries: s.retries - retriesBefore });
+                return result;
+              } catch (error) {
+                details({ retries: s.retries - retriesBefore });
+                throw error;
+              }
+            },
+          );
+    return { outcome, headers: responseHeaders(config, s) };
   }
 }

@@ -36,6 +36,8 @@ export interface SessionState {
   cookie: CookieAction;
   /** The cookie verified under an older secret: re-sign it with the first. */
   resign: boolean;
+  /** Compare-and-set retries of this request's commits, for instrumentation. */
+  retries: number;
 }
 
 /** The state of a loaded session, or of a new one when `record` is absent. */
@@ -61,5 +63,6 @@ export function newState(
     mayHaveChanged: false,
     cookie: "none",
     resign: init.resign === true,
+    retries: 0,
   };
 }

@@ -34,9 +34,26 @@ function withDeadline<T>(config: Config, operation: string, call: () => Promise<
 
 /**
  * Calls the store under the core deadline, wraps anything it threw (even
- * synchronously) into a SessionError, and reports it.
+ * synchronously) into a SessionError, and reports it; traced when the manager
+ * has instrumentation.
  */
-export async function storeCall<T>(
+export function storeCall<T>(
+  config: Config,
+  operation: string,
+  call: () => Promise<T>,
+): Promise<T> {
+  const { instrumentation } = config;
+  if (instrumentation === undefined) return guardedCall(config, operation, call);
+  return instrumentation.wrap(
+    { kind: "store", operation, store: config.store.name, sessionName: config.cookieName },
+    (details) => {
+      details({});
+      return guardedCall(config, operation, call);
+    },
+  );
+}
+
+async function guardedCall<T>(
   config: Config,
   operation: string,
   call: () => Promise<T>,

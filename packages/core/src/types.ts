@@ -127,6 +127,52 @@ export interface SessionManagerOptions {
    * @default 3000
    */
   readonly storeTimeoutMs?: number;
+  /**
+   * Tracing and metrics hooks, such as `sessionTelemetry()` from
+   * `@sessionkit/opentelemetry`. Unset costs nothing per request.
+   * @default undefined
+   */
+  readonly instrumentation?: SessionInstrumentation;
+}
+
+/** One unit of session work, as {@link SessionInstrumentation} sees it. */
+export interface InstrumentedOperation {
+  /** `"load"` and `"commit"` of a request's session, or `"store"` for one store call. */
+  readonly kind: "load" | "commit" | "store";
+  /** The store call for `kind: "store"`, such as `"get"`, `"set"` or `"rename"`; else the kind. */
+  readonly operation: string;
+  /** The store's name, such as `"redis"`. */
+  readonly store: string;
+  /** The session cookie's name: tells several managers apart. */
+  readonly sessionName: string;
+}
+
+/**
+ * What an operation did, reported once before it resolves. Never holds a
+ * token, store key or user id.
+ */
+export interface OperationDetails {
+  /**
+   * `load`: `"found"` (a live session) or `"none"`; `commit`: its
+   * {@link CommitResult.outcome}.
+   */
+  readonly outcome?: string;
+  /** `commit`: compare-and-set retries after a concurrent write. */
+  readonly retries?: number;
+}
+
+/**
+ * Hooks around each load, commit and store call. `wrap` must call `run`
+ * exactly once and return a promise that settles as `run`'s does (it may run
+ * it inside a tracing context). `run` calls `details` once, before it
+ * resolves; a rejection is the operation's error (a `SessionError` with a
+ * `code` for store failures).
+ */
+export interface SessionInstrumentation {
+  wrap<T>(
+    operation: InstrumentedOperation,
+    run: (details: (details: OperationDetails) => void) => Promise<T>,
+  ): Promise<T>;
 }
 
 /** A request, as far as sessions care: a Fetch `Request`, `Headers`, or a Node `IncomingMessage`. */
