@@ -1,5 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createNodeHandler, createSessionManager, type Session } from "@sessionkit/core";
+import {
+  createNodeHandler,
+  createSessionManager,
+  type Session,
+  type SessionManager,
+} from "@sessionkit/core";
 import express, { type Request, type Response } from "express";
 import expressSession from "express-session";
 import fastify from "fastify";
@@ -109,7 +114,7 @@ async function importAdapter(name: string): Promise<Record<string, unknown> | un
 export async function startApp(spec: AppSpec, names: ServiceNames): Promise<RunningApp> {
   const tag = `http_${spec.framework.replace(/\W/g, "")}`;
   let closeStore = async () => {};
-  let manager: ReturnType<typeof createSessionManager<BenchData>> | undefined;
+  let manager: SessionManager<BenchData> | undefined;
   if (spec.sessions === "sessionkit" && spec.store !== "none") {
     const opened = await openSessionkitStore(names, spec.store, tag);
     closeStore = opened.close;

@@ -1,5 +1,6 @@
 import type { Config } from "./config.js";
 import { serializeCookie } from "./cookie.js";
+import { validateForWrite } from "./data-check.js";
 import { decodeContents, encodeContents } from "./envelope.js";
 import { ErrorCode, SessionError } from "./errors.js";
 import { mergeInto } from "./merge.js";
@@ -48,14 +49,30 @@ function shouldTouch(config: Config, record: SessionRecord, expiresAt: number): 
 }
 
 /**
- * The stored expiry: the earliest of the idle deadline, the absolute deadline
- * and, for a persistent cookie, the cookie's own end (the record never
- * outlives the cookie the server issued with it; every write that moves the
- * expiry re-issues the cookie).
+ * The session cookie's `Max-Age` in ms: the session's own `persist(ms)`, none
+ * after `persist(false)`, else the manager's `cookie.maxAgeMs`.
  */
-function expiryFor(config: Config, now: number, createdAt: number): number {
-  const expiresAt = Math.min(now + config.idleTimeoutMs, createdAt + config.absoluteTimeoutMs);
-  return config.maxAgeMs === undefined ? expiresAt : Math.min(expiresAt, now + config.maxAgeMs);
+export function cookieMaxAge(config: Config, s: SessionState): number | undefined {
+  const { persist } = s.contents;
+  if (persist === undefined) return config.maxAgeMs;
+  return persist === false ? undefined : persist;
+}
+
+/**
+ * The stored expiry. A session with its own `persist(ms)` lives through `ms`
+ * of inactivity; any other through `idleTimeoutMs`, and with the manager's
+ * persistent cookie never past that cookie's end. All within the absolute
+ * deadline. The record never outlives the cookie the server issued with it:
+ * every write that moves the expiry re-issues a persistent cookie.
+ */
+function expiryFor(config: Config, s: SessionState, now: number, createdAt: number): number {
+  const absolute = createdAt + config.absoluteTimeoutMs;
+  const { persist } = s.contents;
+  if (typeof persist === "number") return Math.min(now + persist, absolute);
+  const expiresAt = Math.min(now + config.idleTimeoutMs, absolute);
+  return persist === undefined && config.maxAgeMs !== undefined
+    ? Math.min(expiresAt, now + config.maxAgeMs)
+    : expiresAt;
 }
 
 function checkSize(config: Config, payload: string): void {
@@ -80,7 +97,7 @@ function buildRecord(
     payload,
     createdAt,
     version,
-    expiresAt: expiryFor(config, now, createdAt),
+    expiresAt: expiryFor(config, s, now, createdAt),
   };
   return s.userId === undefined ? record : { ...record, userId: s.userId };
 }
@@ -111,6 +128,8 @@ async function rebase(config: Config, s: SessionState, key: string): Promise<boo
     s.contents.flash as Record<string, unknown>,
     freshContents.flash as Record<string, unknown>,
   );
+  // This request's persist() wins over what the other request stored.
+  if (s.persistChanged) freshContents.persist = s.contents.persist;
   s.contents = freshContents;
   if (s.userId === base.userId) s.userId = fresh.userId;
   s.record = fresh;
@@ -281,7 +300,7 @@ async function update(
     return storeCall(config, "set", () => store.set(key, record, { ifVersion: current.version }));
   });
   s.record = next;
-  if (s.resign || config.maxAgeMs !== undefined) s.cookie = "set";
+  if (s.resign || s.persistChanged || cookieMaxAge(config, s) !== undefined) s.cookie = "set";
   return "updated";
 }
 
@@ -289,7 +308,7 @@ async function touchIfDue(config: Config, s: SessionState, now: number): Promise
   const { store } = config;
   const key = s.key as string;
   const record = s.record as SessionRecord;
-  const expiresAt = expiryFor(config, now, record.createdAt);
+  const expiresAt = expiryFor(config, s, now, record.createdAt);
   if (!shouldTouch(config, record, expiresAt)) return "unchanged";
   let touched: SessionRecord | undefined;
   if (store.capabilities.touch && store.touch !== undefined) {
@@ -307,7 +326,7 @@ async function touchIfDue(config: Config, s: SessionState, now: number): Promise
   // expiry itself) or the session is gone; either way nothing to do here.
   if (touched === undefined) return "unchanged";
   s.record = touched;
-  if (config.maxAgeMs !== undefined) s.cookie = "set";
+  if (cookieMaxAge(config, s) !== undefined) s.cookie = "set";
   return "touched";
 }
 
@@ -326,10 +345,18 @@ export async function commitState(config: Config, s: SessionState): Promise<Outc
       : encodeContents(config.codec, s.contents);
   if (loaded === undefined) {
     s.regenerate = false;
-    return isEmpty(s) ? "unchanged" : create(config, s, payload, now);
+    if (isEmpty(s)) return "unchanged";
+    await validateForWrite(config, s.contents.data);
+    return create(config, s, payload, now);
   }
-  if (s.regenerate) return regenerate(config, s, now);
-  if (hasChanged(s, loaded, payload)) return update(config, s, payload, now);
+  if (s.regenerate) {
+    await validateForWrite(config, s.contents.data);
+    return regenerate(config, s, now);
+  }
+  if (hasChanged(s, loaded, payload)) {
+    await validateForWrite(config, s.contents.data);
+    return update(config, s, payload, now);
+  }
   const outcome = await touchIfDue(config, s, now);
   if (s.resign) s.cookie = "set";
   return outcome;
@@ -347,9 +374,10 @@ export function responseHeaders(config: Config, s: SessionState): ResponseHeader
   } else {
     const token = config.signer.sign(s.id);
     let maxAgeSeconds: number | undefined;
-    if (config.maxAgeMs !== undefined) {
+    const maxAgeMs = cookieMaxAge(config, s);
+    if (maxAgeMs !== undefined) {
       const untilAbsolute = s.record.createdAt + config.absoluteTimeoutMs - config.now();
-      maxAgeSeconds = Math.max(0, Math.floor(Math.min(config.maxAgeMs, untilAbsolute) / 1000));
+      maxAgeSeconds = Math.max(0, Math.floor(Math.min(maxAgeMs, untilAbsolute) / 1000));
     }
     headers.push([
       "Set-Cookie",

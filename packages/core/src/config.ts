@@ -3,6 +3,7 @@ import { jsonCodec, type SessionCodec } from "./codec.js";
 import { type CookieAttributes, serializeCookie, validateCookie } from "./cookie.js";
 import { ErrorCode, SessionError } from "./errors.js";
 import { createIdHasher, createTokenSigner, generateSessionId, prepareSecrets } from "./signing.js";
+import { isStandardSchema, type StandardSchemaV1 } from "./standard-schema.js";
 import { isSessionStore, type SessionStore } from "./store.js";
 import type { SessionEvent, SessionInstrumentation, SessionManagerOptions } from "./types.js";
 
@@ -23,6 +24,12 @@ export interface Config {
   readonly now: () => number;
   readonly storeTimeoutMs: number;
   readonly instrumentation: SessionInstrumentation | undefined;
+  readonly schema: StandardSchemaV1<unknown, object> | undefined;
+  readonly version: number;
+  readonly upgrade: SessionManagerOptions["upgrade"];
+  readonly onInvalid: "reset" | "error";
+  /** Longest per-session cookie lifetime: `absoluteTimeoutMs`, at most 400 days. */
+  readonly maxPersistMs: number;
   readonly signer: ReturnType<typeof createTokenSigner>;
   readonly hashId: (id: string) => string;
   readonly emit: (type: SessionEvent["type"], id?: string, code?: string) => void;
@@ -109,6 +116,17 @@ export function resolveConfig(options: SessionManagerOptions): Config {
   if (instrumentation !== undefined && typeof instrumentation?.wrap !== "function") {
     invalid("instrumentation must have a wrap(operation, run) method");
   }
+  const { schema, upgrade } = options;
+  if (schema !== undefined && !isStandardSchema(schema)) {
+    invalid("schema must be a Standard Schema (zod 4, valibot 1, arktype 2, …)");
+  }
+  const version = positiveInteger("version", options.version ?? 1);
+  if (upgrade !== undefined && typeof upgrade !== "function") {
+    invalid("upgrade must be a function (data, fromVersion) => data");
+  }
+  const onInvalid = options.onInvalid ?? "reset";
+  if (onInvalid !== "reset" && onInvalid !== "error")
+    invalid('onInvalid must be "reset" or "error"');
   const conflict = options.conflict ?? "merge";
   if (conflict !== "merge" && conflict !== "error") invalid('conflict must be "merge" or "error"');
   const codec = options.codec ?? jsonCodec;
@@ -162,6 +180,11 @@ export function resolveConfig(options: SessionManagerOptions): Config {
     now,
     storeTimeoutMs,
     instrumentation,
+    schema,
+    version,
+    upgrade,
+    onInvalid,
+    maxPersistMs: Math.min(absoluteTimeoutMs, MAX_COOKIE_AGE_MS),
     signer,
     hashId,
     emit,

@@ -3,15 +3,23 @@ import { ErrorCode, SessionError } from "./errors.js";
 import type { SessionRecord } from "./store.js";
 
 /**
- * The envelope core stores in a record's payload, `{ d: data, f?: flash }`,
- * and the checks that decide whether what a store handed back is ours at all
- * (checklist A29).
+ * The envelope core stores in a record's payload, `{ d: data, f?: flash, v?:
+ * data version, p?: persistence }`, and the checks that decide whether what a
+ * store handed back is ours at all (checklist A29).
  */
 
 /** Decoded session contents: data and queued flash messages, on null-prototype objects. */
 export interface Contents {
   data: Record<string, unknown>;
   flash: Record<string, unknown[]>;
+  /** Version of the data's shape (the manager's `version` when written); 1 when absent. */
+  version: number;
+  /**
+   * This session's own cookie lifetime in ms (`persist(ms)`), `false` for a
+   * browser-session cookie (`persist(false)`), or `undefined` for the
+   * manager's default. Stored as `p` (0 for false).
+   */
+  persist: number | false | undefined;
 }
 
 /** Deepest JSON nesting a stored payload may have; deeper ones are foreign (A29). */
@@ -20,8 +28,8 @@ export const MAX_PAYLOAD_DEPTH = 1000;
 /** Latest `createdAt`/`expiresAt` a record may claim, relative to now: the 400-day cookie cap. */
 const MAX_FUTURE_MS = 400 * 24 * 3600 * 1000;
 
-export function emptyContents(): Contents {
-  return { data: Object.create(null), flash: Object.create(null) };
+export function emptyContents(version = 1): Contents {
+  return { data: Object.create(null), flash: Object.create(null), version, persist: undefined };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -90,7 +98,11 @@ export function decodeContents(
     return null;
   }
   if (!isPlainObject(decoded) || !isPlainObject(decoded.d)) return null;
-  const contents = emptyContents();
+  const { v, p } = decoded;
+  if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= 1)) return null;
+  if (p !== undefined && !(Number.isSafeInteger(p) && (p as number) >= 0)) return null;
+  const contents = emptyContents(v === undefined ? 1 : (v as number));
+  if (p !== undefined) contents.persist = p === 0 ? false : (p as number);
   for (const [key, value] of Object.entries(decoded.d)) {
     if (!FORBIDDEN_KEYS.has(key)) contents.data[key] = value;
   }
@@ -105,13 +117,20 @@ export function decodeContents(
 
 /** Encodes contents into the envelope; `INVALID_DATA` when the codec breaks its contract. */
 export function encodeContents(codec: SessionCodec, contents: Contents): string {
-  const envelope: { d: Record<string, unknown>; f?: Record<string, unknown[]> } = {
-    d: contents.data,
-  };
+  const envelope: {
+    d: Record<string, unknown>;
+    f?: Record<string, unknown[]>;
+    v?: number;
+    p?: number;
+  } = { d: contents.data };
   for (const _ in contents.flash) {
     envelope.f = contents.flash;
     break;
   }
+  // Absent fields keep the payloads of apps that use neither feature unchanged.
+  if (contents.version !== 1) envelope.v = contents.version;
+  if (contents.persist !== undefined)
+    envelope.p = contents.persist === false ? 0 : contents.persist;
   const payload = codec.encode(envelope);
   if (typeof payload !== "string") {
     throw new SessionError(

@@ -60,6 +60,11 @@ export {
   TOKEN_LENGTH,
   type TokenSigner,
 } from "./signing.js";
+export type {
+  InferSchemaOutput,
+  StandardSchemaResult,
+  StandardSchemaV1,
+} from "./standard-schema.js";
 export {
   assertStorable,
   CAPABILITY_NAMES,

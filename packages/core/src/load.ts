@@ -1,6 +1,8 @@
 import type { Config } from "./config.js";
 import { findCookieValues } from "./cookie.js";
-import { decodeContents, isWellFormedRecord } from "./envelope.js";
+import { checkLoadedData } from "./data-check.js";
+import { decodeContents, emptyContents, isWellFormedRecord } from "./envelope.js";
+import { ErrorCode, SessionError } from "./errors.js";
 import { readHeader, readQuery } from "./request.js";
 import { storeKeyOf } from "./signing.js";
 import { newState, type SessionState } from "./state.js";
@@ -46,7 +48,27 @@ async function lookUp(config: Config, id: string, resign: boolean): Promise<Sess
     await storeCall(config, "destroy", () => config.store.destroy(key));
     return null;
   }
-  return newState({ id, key, record, contents, resign });
+  const checked = await checkLoadedData(config, contents);
+  if (checked.verdict === "invalid") {
+    config.emit("invalid-data", id, ErrorCode.INVALID_DATA);
+    if (config.onInvalid === "error") {
+      throw new SessionError(
+        ErrorCode.INVALID_DATA,
+        `stored session data is invalid (onInvalid: "error"): ${checked.reason}`,
+        { store: config.store.name, operation: "get" },
+      );
+    }
+    // Data a newer deploy wrote stays for the instances that understand it.
+    if (!checked.newer) await storeCall(config, "destroy", () => config.store.destroy(key));
+    return null;
+  }
+  const state = newState({ id, key, record, contents, resign });
+  if (checked.verdict === "upgraded") {
+    config.emit("upgraded", id);
+    // Written back at commit with the current version.
+    state.mayHaveChanged = true;
+  }
+  return state;
 }
 
 /**
@@ -80,5 +102,5 @@ export async function loadState(config: Config, request: RequestInput): Promise<
   }
   // A cookie we cannot verify (tampered, or signed by a retired secret) names nothing.
   if (lookups === 0 && candidates.length > 0) config.emit("bad-signature");
-  return newState();
+  return newState({ contents: emptyContents(config.version) });
 }

@@ -1,6 +1,7 @@
 import { resolveConfig } from "./config.js";
 import { loadState } from "./load.js";
 import { SessionImpl } from "./session.js";
+import type { InferSchemaOutput, StandardSchemaV1 } from "./standard-schema.js";
 import type { Session, SessionData, SessionManager, SessionManagerOptions } from "./types.js";
 import { destroyUserSessions } from "./user-sessions.js";
 
@@ -49,6 +50,16 @@ export type {
  * }
  * ```
  */
+export function createSessionManager<
+  Schema extends StandardSchemaV1<unknown, object>,
+  Flash extends object = SessionData,
+>(
+  options: SessionManagerOptions & { readonly schema: Schema },
+): SessionManager<InferSchemaOutput<Schema>, Flash>;
+export function createSessionManager<
+  Data extends object = SessionData,
+  Flash extends object = SessionData,
+>(options: SessionManagerOptions): SessionManager<Data, Flash>;
 export function createSessionManager<
   Data extends object = SessionData,
   Flash extends object = SessionData,

@@ -1,5 +1,5 @@
 import { FORBIDDEN_KEYS } from "./codec.js";
-import { commitState, responseHeaders } from "./commit.js";
+import { commitState, cookieMaxAge, responseHeaders } from "./commit.js";
 import type { Config } from "./config.js";
 import { ErrorCode, SessionError } from "./errors.js";
 import type { SessionState } from "./state.js";
@@ -33,6 +33,9 @@ export class SessionImpl<Data extends object, Flash extends object>
   }
   get expiresAt(): number | undefined {
     return this.#s.record?.expiresAt;
+  }
+  get maxAgeMs(): number | undefined {
+    return cookieMaxAge(this.#config, this.#s);
   }
 
   #open(): void {
@@ -134,6 +137,18 @@ export class SessionImpl<Data extends object, Flash extends object>
       this.#s.mayHaveChanged = true;
     }
     this.#s.regenerate = true;
+    return this;
+  }
+
+  persist(maxAgeMs: number | false): this {
+    this.#open();
+    if (maxAgeMs !== false && !(Number.isSafeInteger(maxAgeMs) && maxAgeMs > 0)) {
+      throw new TypeError("session.persist(): pass a positive whole number of ms, or false");
+    }
+    this.#s.contents.persist =
+      maxAgeMs === false ? false : Math.min(maxAgeMs, this.#config.maxPersistMs);
+    this.#s.persistChanged = true;
+    this.#s.mayHaveChanged = true;
     return this;
   }
 

@@ -38,6 +38,8 @@ export interface SessionState {
   resign: boolean;
   /** Compare-and-set retries of this request's commits, for instrumentation. */
   retries: number;
+  /** `persist()` was called in this request: re-applied after a merge, and the cookie re-issued. */
+  persistChanged: boolean;
 }
 
 /** The state of a loaded session, or of a new one when `record` is absent. */
@@ -64,5 +66,6 @@ export function newState(
     cookie: "none",
     resign: init.resign === true,
     retries: 0,
+    persistChanged: false,
   };
 }

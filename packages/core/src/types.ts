@@ -1,5 +1,6 @@
 import type { SessionCodec } from "./codec.js";
 import type { SameSite } from "./cookie.js";
+import type { StandardSchemaV1 } from "./standard-schema.js";
 import type { SessionStore } from "./store.js";
 
 /** Shape of typed session data: a plain object of JSON-compatible values. */
@@ -69,10 +70,12 @@ export interface SessionEvent {
     | "corrupt-record"
     | "conflict"
     | "dropped"
-    | "store-error";
+    | "store-error"
+    | "invalid-data"
+    | "upgraded";
   /** Keyed hash of the session id (never the id), for correlating events. */
   readonly sessionHash?: string;
-  /** Error code, for `store-error` and `conflict`. */
+  /** Error code, for `store-error`, `conflict` and `invalid-data`. */
   readonly code?: string;
   /** When it happened, epoch ms. */
   readonly at: number;
@@ -133,6 +136,40 @@ export interface SessionManagerOptions {
    * @default undefined
    */
   readonly instrumentation?: SessionInstrumentation;
+  /**
+   * Validates session data: any Standard Schema (zod 4, valibot 1, arktype 2,
+   * …); `Data` is inferred from it. Stored data is checked when a session is
+   * loaded (after `upgrade`), and the data is checked again before every
+   * write, so a bad value fails the commit with `INVALID_DATA` and nothing is
+   * written. The schema checks; its transforms and defaults are not applied.
+   * Sessions start empty, so make every field optional.
+   * @default undefined (no validation)
+   */
+  readonly schema?: StandardSchemaV1<unknown, object>;
+  /**
+   * Version of the data's shape, stored with each session. Raise it when a
+   * deploy changes the shape, and give `upgrade`.
+   * @default 1
+   */
+  readonly version?: number;
+  /**
+   * Turns data written by an older `version` into the current shape when it is
+   * loaded; the session is written back with the current version at commit.
+   * Throw (or return data the schema refuses) to treat it as invalid.
+   */
+  readonly upgrade?: (
+    data: Record<string, unknown>,
+    fromVersion: number,
+  ) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /**
+   * Stored data that fails validation and cannot be upgraded: `"reset"`
+   * deletes the session and starts the request anonymous; `"error"` fails the
+   * request with `INVALID_DATA` (HTTP 500). Either way an `invalid-data` event
+   * fires. Data written by a *newer* version (a rolling deploy) is never
+   * deleted: the request is served anonymous, or fails with `"error"`.
+   * @default "reset"
+   */
+  readonly onInvalid?: "reset" | "error";
 }
 
 /** One unit of session work, as {@link SessionInstrumentation} sees it. */
@@ -233,6 +270,21 @@ export interface Session<Data extends object = SessionData, Flash extends object
   readonly createdAt: number | undefined;
   /** Current expiry, epoch ms; `undefined` for a new session. */
   readonly expiresAt: number | undefined;
+  /**
+   * This session's cookie lifetime in ms when the cookie is persistent (from
+   * {@link Session.persist} or the manager's `cookie.maxAgeMs`); `undefined`
+   * for a browser-session cookie.
+   */
+  readonly maxAgeMs: number | undefined;
+  /**
+   * "Remember me" for this session only. `persist(ms)` gives it a persistent
+   * cookie of `ms` (capped by `absoluteTimeoutMs` and 400 days) and keeps the
+   * session through `ms` of inactivity instead of `idleTimeoutMs`; the server
+   * enforces the same end. `persist(false)` makes it a browser-session cookie
+   * with the normal idle timeout. Kept across {@link Session.regenerate};
+   * takes effect at commit.
+   */
+  persist(maxAgeMs: number | false): this;
   /** A value, or `undefined`. */
   get<K extends keyof Data & string>(key: K): Data[K] | undefined;
   /** Sets a value. The key may not be `__proto__`, `constructor` or `prototype`. */

@@ -2,6 +2,7 @@ import {
   createSessionManager,
   type SessionData,
   type SessionEvent,
+  type SessionManager,
   type SessionManagerOptions,
   type SessionStore,
 } from "@sessionkit/core";
@@ -47,7 +48,7 @@ export function manualClock(start = 1_700_000_000_000) {
 }
 
 export interface Harness<Data extends object> {
-  sessions: ReturnType<typeof createSessionManager<Data>>;
+  sessions: SessionManager<Data>;
   store: ReturnType<typeof countingStore>;
   clock: ReturnType<typeof manualClock>;
   events: SessionEvent[];
