@@ -63,6 +63,9 @@ export interface DemoApp {
   close(): Promise<void>;
 }
 
+/** How long "Remember me" keeps a session: 30 days. */
+const REMEMBER_ME_MS = 30 * 24 * 3_600_000;
+
 /** Longest form body accepted, in bytes. */
 const MAX_FORM_BYTES = 8 * 1024;
 /** Longest stored `User-Agent`, in characters. */
@@ -107,6 +110,9 @@ export function createApp(options: DemoAppOptions): DemoApp {
   const sessions = createSessionManager<DemoData, DemoFlash>({
     store: options.store,
     secrets: [options.secret],
+    // "Remember me" sessions may last 30 days; the others still end after
+    // 30 minutes without a request (the default idle timeout).
+    absoluteTimeoutMs: REMEMBER_ME_MS,
   });
   const onError = options.onError ?? ((error: unknown) => console.error(error));
 
@@ -289,6 +295,9 @@ async function logIn(ctx: PostContext): Promise<void> {
   session.set("signedInAt", Date.now());
   session.regenerate({ keep: ["cart", "csrf", "userAgent", "signedInAt"] });
   session.setUser(user.username);
+  // "Remember me": a persistent cookie for this session only, which the server
+  // keeps through 30 days without a visit; otherwise a browser-session cookie.
+  session.persist(form.get("remember") === "yes" ? REMEMBER_ME_MS : false);
   session.flash("info", `Welcome, ${user.displayName}!`);
   redirect(ctx, "/");
 }

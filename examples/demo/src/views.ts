@@ -114,6 +114,7 @@ export function loginPage(csrf: string, username: string): SafeHtml {
   <input id="username" name="username" autocomplete="username" required value="${username}">
   <label for="password">Password</label>
   <input id="password" name="password" type="password" autocomplete="current-password" required>
+  <label class="remember"><input type="checkbox" name="remember" value="yes"> Remember me on this device for 30 days</label>
   <button type="submit">Sign in</button>
 </form>
 <p class="muted">Demo accounts: ${DEMO_CREDENTIALS.map(
@@ -237,6 +238,7 @@ form.inline { display: inline; }
 .request label { width: 100%; }
 input { font: inherit; padding: 0.4rem 0.6rem; border: 1px solid var(--line); border-radius: 6px; }
 .login { display: grid; gap: 0.5rem; max-width: 360px; }
+.login .remember { display: flex; gap: 0.5rem; align-items: center; font-weight: normal; }
 table { width: 100%; border-collapse: collapse; background: #fff; }
 th, td { text-align: left; padding: 0.5rem 0.6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 .cart td.item, .devices td.agent { overflow-wrap: break-word; }

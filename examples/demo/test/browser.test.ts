@@ -43,11 +43,12 @@ describe("demo in headless Chromium", () => {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function signIn(context: BrowserContext): Promise<Page> {
+  async function signIn(context: BrowserContext, remember = false): Promise<Page> {
     const page = await context.newPage();
     await page.goto(`${baseUrl}/login`);
     await page.fill("#username", "alice");
     await page.fill("#password", "wonderland");
+    if (remember) await page.check('input[name="remember"]');
     await Promise.all([page.waitForURL(`${baseUrl}/`), page.click("form.login button")]);
     expect(await page.textContent(".who")).toContain("Alice");
     return page;
@@ -91,7 +92,9 @@ describe("demo in headless Chromium", () => {
       laptopPage.click('form:has(input[value="beans"]) button'),
     ]);
     expect(await laptopPage.textContent(".cart")).toContain("Coffee beans, 250 g");
-    const phonePage = await signIn(phone);
+    // The phone ticks "Remember me"; the laptop does not.
+    const signedInAt = Date.now() / 1000;
+    const phonePage = await signIn(phone, true);
 
     // The cookie Chromium really stored from http://localhost: __Host- and Secure are accepted.
     for (const context of [laptop, phone]) {
@@ -104,9 +107,13 @@ describe("demo in headless Chromium", () => {
         httpOnly: true,
         secure: true,
         sameSite: "Lax",
-        expires: -1, // a browser-session cookie
       });
     }
+    // The laptop's is a browser-session cookie; the phone's lasts 30 days.
+    expect((await laptop.cookies(baseUrl))[0]?.expires).toBe(-1);
+    const phoneExpires = (await phone.cookies(baseUrl))[0]?.expires ?? 0;
+    expect(phoneExpires).toBeGreaterThanOrEqual(signedInAt + 30 * 24 * 3600 - 5);
+    expect(phoneExpires).toBeLessThanOrEqual(Date.now() / 1000 + 30 * 24 * 3600 + 5);
 
     await laptopPage.goto(`${baseUrl}/devices`);
     const rows = laptopPage.locator("table.devices tbody tr");
