@@ -2,7 +2,13 @@ import { randomBytes } from "node:crypto";
 import { jsonCodec, type SessionCodec } from "./codec.js";
 import { type CookieAttributes, serializeCookie, validateCookie } from "./cookie.js";
 import { ErrorCode, SessionError } from "./errors.js";
-import { createIdHasher, createTokenSigner, generateSessionId, prepareSecrets } from "./signing.js";
+import {
+  createHandleHasher,
+  createIdHasher,
+  createTokenSigner,
+  generateSessionId,
+  prepareSecrets,
+} from "./signing.js";
 import { isStandardSchema, type StandardSchemaV1 } from "./standard-schema.js";
 import { isSessionStore, type SessionStore } from "./store.js";
 import type { SessionEvent, SessionInstrumentation, SessionManagerOptions } from "./types.js";
@@ -32,6 +38,8 @@ export interface Config {
   readonly maxPersistMs: number;
   readonly signer: ReturnType<typeof createTokenSigner>;
   readonly hashId: (id: string) => string;
+  /** The opaque handle of a store key in `listSessions()`: keyed, so the key never reaches a page. */
+  readonly handleOf: (key: string) => string;
   readonly emit: (type: SessionEvent["type"], id?: string, code?: string) => void;
 }
 
@@ -148,6 +156,9 @@ export function resolveConfig(options: SessionManagerOptions): Config {
       ? randomBytes(32)
       : Buffer.from(options.eventSalt as Uint8Array | string);
   const hashId = createIdHasher(salt);
+  // Keyed by the first signing secret (under its own context), so handles are
+  // the same in every process of the app and say nothing about the store key.
+  const handleOf = createHandleHasher(secrets[0] as Buffer);
   const now = options.now ?? Date.now;
   const listener = options.onEvent;
   const emit: Config["emit"] = (type, id, code) => {
@@ -187,6 +198,7 @@ export function resolveConfig(options: SessionManagerOptions): Config {
     maxPersistMs: Math.min(absoluteTimeoutMs, MAX_COOKIE_AGE_MS),
     signer,
     hashId,
+    handleOf,
     emit,
   };
 }

@@ -38,7 +38,6 @@ const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.STORE_UNAVAILABLE,
   ErrorCode.STORE_TIMEOUT,
   ErrorCode.STORE_BUSY,
-  ErrorCode.CONFLICT,
 ]);
 
 /** Options of {@link SessionError}. */
@@ -83,7 +82,12 @@ export class SessionError extends Error {
     this.operation = options.operation;
   }
 
-  /** True when trying again later may succeed (store outages, timeouts, lock contention, conflicts). */
+  /**
+   * True when the same request may succeed later: store outages, timeouts and
+   * lock contention, exactly the codes answered with HTTP 503. A `CONFLICT`
+   * is not retryable as is: the session changed or ended under the request,
+   * which must load it again.
+   */
   get retryable(): boolean {
     return RETRYABLE.has(this.code);
   }
@@ -96,11 +100,7 @@ export class SessionError extends Error {
    */
   get httpStatus(): 409 | 500 | 503 {
     if (this.code === ErrorCode.CONFLICT) return 409;
-    return this.code === ErrorCode.STORE_UNAVAILABLE ||
-      this.code === ErrorCode.STORE_TIMEOUT ||
-      this.code === ErrorCode.STORE_BUSY
-      ? 503
-      : 500;
+    return this.retryable ? 503 : 500;
   }
 }
 

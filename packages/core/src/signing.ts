@@ -209,6 +209,19 @@ export function createTokenSigner(name: string, secrets: readonly Buffer[]): Tok
   };
 }
 
+/**
+ * The handle of a store key shown to users in "your devices" lists: an HMAC
+ * under the signing secret with its own context, so a page never carries the
+ * storage key and a handle cannot be forged or turned back into one.
+ */
+export function createHandleHasher(secret: Buffer): (key: string) => string {
+  const key = createSecretKey(secret);
+  return (storeKey) =>
+    createHmac("sha256", key)
+      .update(`sessionkit/session-handle/v1\0${storeKey}`)
+      .digest("base64url");
+}
+
 /** A keyed hash of an id for logs and events (A38): correlates events, reveals nothing. */
 export function createIdHasher(salt: Buffer): (id: string) => string {
   return (id) => createHmac("sha256", salt).update(id).digest("hex").slice(0, 16);

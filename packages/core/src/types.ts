@@ -245,7 +245,10 @@ export interface CommitResult {
 
 /** One of a user's sessions, as listed by {@link Session.listSessions}. */
 export interface SessionInfo<Data extends object> {
-  /** Opaque handle for {@link Session.destroySession}; not a credential. */
+  /**
+   * Opaque handle for {@link Session.destroySession}: a keyed hash, never the
+   * store key, the same in every process of the app. Not a credential.
+   */
   readonly handle: string;
   /** Creation time, epoch ms. */
   readonly createdAt: number;

@@ -48,7 +48,7 @@ export async function listSessions<Data extends object>(
   const entries = await storeCall(config, "listByUser", () => listByUser(userId));
   return entries
     .map(({ key, record }) => ({
-      handle: key,
+      handle: config.handleOf(key),
       createdAt: record.createdAt,
       expiresAt: record.expiresAt,
       current: key === currentKey,
@@ -59,7 +59,12 @@ export async function listSessions<Data extends object>(
     .sort((a, b) => b.createdAt - a.createdAt);
 }
 
-/** Destroys one of the user's sessions by its handle; false if it is not theirs. */
+/**
+ * Destroys one of the user's sessions by its handle; false if it is not
+ * theirs. The current session's own handle ends it the way `destroy()` does
+ * (at commit, clearing the cookie), so the session object never outlives its
+ * record.
+ */
 export async function destroySession(
   config: Config,
   s: SessionState,
@@ -69,8 +74,10 @@ export async function destroySession(
   const { userId } = s;
   if (userId === undefined || typeof handle !== "string") return false;
   const entries = await storeCall(config, "listByUser", () => listByUser(userId));
-  if (!entries.some((entry) => entry.key === handle)) return false;
-  await storeCall(config, "destroy", () => config.store.destroy(handle));
+  const entry = entries.find(({ key }) => config.handleOf(key) === handle);
+  if (entry === undefined) return false;
+  if (entry.key === s.key) s.destroyed = true;
+  else await storeCall(config, "destroy", () => config.store.destroy(entry.key));
   return true;
 }
 

@@ -398,6 +398,18 @@ describe("secrets (A13)", () => {
   });
 });
 
+describe("error model", () => {
+  it("retryable is true exactly for the codes answered with 503; CONFLICT is 409 and not retryable", async () => {
+    const { SessionError } = await import("@sessionkit/core");
+    for (const code of Object.values(ErrorCode)) {
+      const error = new SessionError(code, "x");
+      expect(error.retryable, code).toBe(error.httpStatus === 503);
+    }
+    expect(new SessionError(ErrorCode.CONFLICT, "x").httpStatus).toBe(409);
+    expect(new SessionError(ErrorCode.STORE_TIMEOUT, "x").retryable).toBe(true);
+  });
+});
+
 describe("limits are named in errors", () => {
   it("setUser() names the 512-character limit", async () => {
     const h = harness<Data>();

@@ -559,6 +559,38 @@ describe("per-user sessions (A21, A22)", () => {
     expect(await aliceAgain.destroySession(bobHandle)).toBe(false);
     expect((await h.sessions.load(h.request(bobCookie))).isNew).toBe(false);
   });
+
+  it("handles are keyed hashes, never store keys, and the current one ends this session at commit", async () => {
+    const h = harness<Data>();
+    const laptop = await h.sessions.load(h.request());
+    const laptopCookie = h.cookieFrom((await laptop.setUser("alice").commit()).headers);
+    const phone = await h.sessions.load(h.request());
+    const phoneCookie = h.cookieFrom((await phone.setUser("alice").commit()).headers);
+    const keys = new Set((await h.store.keys?.())?.keys);
+
+    const session = await h.sessions.load(h.request(laptopCookie));
+    const listed = await session.listSessions();
+    expect(listed).toHaveLength(2);
+    for (const { handle } of listed) {
+      expect(handle).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(keys.has(handle)).toBe(false);
+    }
+    // Another manager with the same secret (another process) sees the same handles.
+    const other = harness<Data>({ store: h.store, secrets: [SECRET] });
+    const seen = await (await other.sessions.load(other.request(phoneCookie))).listSessions();
+    expect(seen.map((info) => info.handle).sort()).toEqual(
+      listed.map((info) => info.handle).sort(),
+    );
+
+    const current = listed.find((info) => info.current)?.handle ?? "";
+    expect(await session.destroySession(current)).toBe(true);
+    expect(await h.store.count?.()).toBe(2);
+    const result = await session.commit();
+    expect(result.outcome).toBe("destroyed");
+    expect(result.headers.find(([n]) => n === "Set-Cookie")?.[1]).toMatch(/^__Host-sid=; /);
+    expect(await h.store.count?.()).toBe(1);
+    expect((await h.sessions.load(h.request(phoneCookie))).isNew).toBe(false);
+  });
 });
 
 describe("data safety (A26, A27, A28, A29)", () => {
