@@ -44,7 +44,7 @@ function request(child: ChildProcess, message: object): Promise<{ port?: number;
 }
 
 /** One cookie per autocannon connection: each connection is one user with its own session. */
-async function login(port: number, count: number): Promise<string[]> {
+export async function login(port: number, count: number): Promise<string[]> {
   const cookies: string[] = [];
   for (let i = 0; i < count; i++) {
     const response = await fetch(`http://127.0.0.1:${port}/login`, { method: "POST" });
@@ -55,7 +55,8 @@ async function login(port: number, count: number): Promise<string[]> {
   return cookies;
 }
 
-async function cannon(
+/** One fixed-time autocannon run against `route`, each connection sending its own cookie. */
+export async function cannon(
   port: number,
   route: "read" | "write",
   cookies: string[],

@@ -5,6 +5,7 @@ import { benchHttp } from "./http.js";
 import { machineInfo } from "./machine.js";
 import { checkTargets, emit, type HttpResult, type StoreResult } from "./report.js";
 import { benchSubject } from "./store-bench.js";
+import { benchTelemetry, measureTelemetryCpu } from "./telemetry.js";
 
 const config = readConfig(process.argv.slice(2), process.env);
 const started = Date.now();
@@ -29,6 +30,10 @@ try {
     }
   }
   if (wants(config, "http")) http.push(...(await benchHttp(config, services)));
+  if (wants(config, "telemetry")) {
+    await measureTelemetryCpu(config.coreIterations);
+    http.push(...(await benchTelemetry(config)));
+  }
 } finally {
   await services.close();
 }

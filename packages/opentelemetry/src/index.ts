@@ -1,0 +1,6 @@
+export {
+  type SessionTelemetryOptions,
+  sessionTelemetry,
+  TELEMETRY_SCOPE,
+  TelemetryNames,
+} from "./telemetry.js";

@@ -1,0 +1,47 @@
+import { createServer } from "node:http";
+import { NodeSDK } from "@opentelemetry/sdk-node";
+import { createNodeHandler, createSessionManager } from "@sessionkit/core";
+import { sessionTelemetry } from "@sessionkit/opentelemetry";
+import { createMemoryStore } from "@sessionkit/store-memory";
+
+// Exporters come from the standard OTEL_* environment variables
+// (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_EXPORTER, OTEL_METRICS_EXPORTER, …).
+const sdk = new NodeSDK({ serviceName: "shop" });
+sdk.start();
+
+interface Data {
+  cart: string[];
+}
+
+const secret = process.env.SESSION_SECRET;
+if (secret === undefined) throw new Error("set SESSION_SECRET to at least 32 random bytes");
+
+const store = createMemoryStore({ maxEntries: 50_000 });
+const sessions = createSessionManager<Data>({
+  store,
+  secrets: [secret],
+  instrumentation: sessionTelemetry({ store, liveSessions: true }),
+});
+
+export const server = createServer(
+  createNodeHandler(sessions, async (req, res, session) => {
+    res.setHeader("Content-Type", "application/json");
+    if (req.method === "POST" && req.url === "/cart") {
+      let item = "";
+      for await (const chunk of req) item += chunk;
+      session.set("cart", [...(session.get("cart") ?? []), item]);
+    } else if (req.method === "POST" && req.url === "/logout") {
+      session.destroy();
+      res.end(JSON.stringify({ cart: [] }));
+      return;
+    }
+    res.end(JSON.stringify({ cart: session.get("cart") ?? [] }));
+  }),
+);
+
+const port = Number(process.env.PORT ?? 3000);
+server.listen(port, () => console.warn(`listening on http://localhost:${port}`));
+process.on("SIGTERM", () => {
+  server.close();
+  void sdk.shutdown();
+});
