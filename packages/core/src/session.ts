@@ -8,6 +8,20 @@ import type { CommitResult, Session, SessionInfo } from "./types.js";
 import { destroyOtherSessions, destroySession, listSessions } from "./user-sessions.js";
 
 /**
+ * express-session's `regenerate(cb)`, `destroy(cb)` and `save(cb)` take a
+ * callback that sessionkit would never call, leaving the handler hanging: a
+ * function argument is refused at once, naming what to do instead.
+ */
+function noCallback(method: string, argument: unknown): void {
+  if (typeof argument === "function") {
+    throw new TypeError(
+      `session.${method}() takes no callback: it takes effect at commit, which the adapter ` +
+        `runs before the response is sent. Call session.${method}() and carry on (or \`await session.commit()\` to write now).`,
+    );
+  }
+}
+
+/**
  * The per-request session object handed to handlers: its own copy of the
  * data, changed in memory; `commit()` hands the state to the write protocol.
  */
@@ -20,6 +34,9 @@ export class SessionImpl<Data extends object, Flash extends object>
   constructor(config: Config, state: SessionState) {
     this.#config = config;
     this.#s = state;
+    // `session.user = 1` (the express-session idiom) would be silently lost:
+    // in strict-mode code (ESM, TypeScript output) it throws a TypeError instead.
+    Object.preventExtensions(this);
   }
 
   get isNew(): boolean {
@@ -126,6 +143,7 @@ export class SessionImpl<Data extends object, Flash extends object>
   }
 
   regenerate(options: { readonly keep?: readonly (keyof Data & string)[] } = {}): this {
+    noCallback("regenerate", options);
     this.#open();
     // Filtered now, not at commit: values set after this call belong to the new session.
     if (options.keep !== undefined) {
@@ -152,7 +170,8 @@ export class SessionImpl<Data extends object, Flash extends object>
     return this;
   }
 
-  destroy(): this {
+  destroy(callback?: unknown): this {
+    noCallback("destroy", callback);
     this.#s.destroyed = true;
     return this;
   }
@@ -174,7 +193,8 @@ export class SessionImpl<Data extends object, Flash extends object>
     return id === undefined || destroyed || closed ? null : this.#config.signer.sign(id);
   }
 
-  async commit(): Promise<CommitResult> {
+  async commit(callback?: unknown): Promise<CommitResult> {
+    noCallback("commit", callback);
     const config = this.#config;
     const s = this.#s;
     const { instrumentation } = config;

@@ -398,6 +398,31 @@ describe("secrets (A13)", () => {
   });
 });
 
+describe("express-session habits fail loudly", () => {
+  it("a property write on the session throws a TypeError instead of being silently lost", async () => {
+    const h = harness<Data>();
+    const session = await h.sessions.load(h.request());
+    expect(() => {
+      (session as unknown as Record<string, unknown>).userId = 1;
+    }).toThrow(TypeError);
+    expect(await session.commit()).toEqual({ outcome: "unchanged", headers: [["Vary", "Cookie"]] });
+  });
+
+  it("regenerate(cb), destroy(cb) and commit(cb) throw a TypeError naming what to do", async () => {
+    const h = harness<Data>();
+    const session = await h.sessions.load(h.request());
+    const callback = () => {};
+    const misuse = session as unknown as Record<string, (argument: unknown) => unknown>;
+    expect(() => misuse.regenerate?.(callback)).toThrow(
+      /session\.regenerate\(\) takes no callback/,
+    );
+    expect(() => misuse.destroy?.(callback)).toThrow(/session\.destroy\(\) takes no callback/);
+    await expect(misuse.commit?.(callback)).rejects.toThrow(
+      /session\.commit\(\) takes no callback/,
+    );
+  });
+});
+
 describe("error model", () => {
   it("retryable is true exactly for the codes answered with 503; CONFLICT is 409 and not retryable", async () => {
     const { SessionError } = await import("@sessionkit/core");
