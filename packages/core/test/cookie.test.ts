@@ -42,16 +42,18 @@ describe("findCookieValues (A7, A8)", () => {
   });
 
   it.each([
-    ["semicolons", ";"],
-    ["spaces", " "],
-    ["backslashes", "\\"],
-    ["percent signs", "%"],
-    ["equals signs", "="],
-    ["semicolon-space", "; "],
-  ])("32 KB of %s parse without error and find nothing", (_label, unit) => {
+    // Spaces are trimmed, so the pair after them is found; after 32 K separators
+    // the 1,024-pair bound has stopped the scan; glued to other bytes it is no pair.
+    ["semicolons", ";", []],
+    ["spaces", " ", ["z"]],
+    ["backslashes", "\\", []],
+    ["percent signs", "%", []],
+    ["equals signs", "=", []],
+    ["semicolon-space", "; ", []],
+  ])("32 KB of %s parse without error and find nothing", (_label, unit, after) => {
     const header = unit.repeat(Math.floor(32_768 / unit.length));
     expect(findCookieValues(header, NAME)).toEqual([]);
-    expect(findCookieValues(`${header}${NAME}=z`, NAME).length).toBeLessThanOrEqual(1);
+    expect(findCookieValues(`${header}${NAME}=z`, NAME)).toEqual(after);
   });
 
   it("never throws and only returns values of exactly-named pairs (property)", () => {

@@ -129,6 +129,46 @@ describe("a dropped commit closes the session (A18)", () => {
   });
 });
 
+describe("a store without touch (the path third-party stores take)", () => {
+  function withoutTouch() {
+    const inner = harness<Data>().store;
+    const store: SessionStore = {
+      name: "no-touch",
+      capabilities: defineCapabilities({ ...inner.capabilities, touch: false }),
+      get: inner.get.bind(inner),
+      set: inner.set.bind(inner),
+      destroy: inner.destroy.bind(inner),
+    };
+    return { inner, store: countingStore(store) };
+  }
+
+  it("an unchanged session is kept alive by a compare-and-set write, once per touchAfterMs", async () => {
+    const { store } = withoutTouch();
+    const h = harness<Data>({ store, touchAfterMs: 60_000 });
+    const { cookie } = await signedIn(h);
+    h.clock.advance(2 * 60_000);
+    store.reset();
+    const session = await h.sessions.load(h.request(cookie));
+    expect((await session.commit()).outcome).toBe("touched");
+    expect(store.calls).toEqual({ get: 1, set: 1 });
+    expect(session.expiresAt).toBe(h.clock.now() + 30 * 60_000);
+    h.clock.advance(29 * 60_000);
+    expect((await h.sessions.load(h.request(cookie))).get("count")).toBe(1);
+  });
+
+  it("that write never resurrects a session destroyed meanwhile", async () => {
+    const { inner, store } = withoutTouch();
+    const h = harness<Data>({ store, touchAfterMs: 60_000 });
+    const { cookie } = await signedIn(h);
+    h.clock.advance(2 * 60_000);
+    const reader = await h.sessions.load(h.request(cookie));
+    const logout = await h.sessions.load(h.request(cookie));
+    await logout.destroy().commit();
+    expect((await reader.commit()).outcome).toBe("unchanged");
+    expect(await inner.count?.()).toBe(0);
+  });
+});
+
 describe("no Set-Cookie for cookies that name nothing (A15)", () => {
   it("1,000 requests with bogus cookies get no Set-Cookie and cost no store read", async () => {
     const h = harness<Data>();
