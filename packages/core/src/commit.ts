@@ -112,12 +112,16 @@ function keyTaken(config: Config): SessionError {
 
 /**
  * Re-reads the stored session after a failed compare-and-set and merges this
- * request's changes onto it. `null` means it was ended meanwhile.
+ * request's changes onto it. `false` means it was ended meanwhile: destroyed,
+ * moved by a regenerate, or past its idle or absolute deadline by this
+ * manager's clock (the same rule a load applies).
  */
 async function rebase(config: Config, s: SessionState, key: string): Promise<boolean> {
   const fresh = await storeCall(config, "get", () => config.store.get(key));
   const base = s.record;
   if (fresh === null || base === undefined) return false;
+  const now = config.now();
+  if (fresh.expiresAt <= now || fresh.createdAt + config.absoluteTimeoutMs <= now) return false;
   const freshContents = decodeContents(config.codec, fresh.payload, config.maxPayloadBytes);
   const baseContents = decodeContents(config.codec, base.payload, config.maxPayloadBytes);
   if (freshContents === null || baseContents === null) return false;

@@ -26,6 +26,7 @@ export {
   holdResponseUntil,
   type NodeHandlerOptions,
   type ResponseHold,
+  type WithSessionOptions,
   withSession,
 } from "./http.js";
 export {

@@ -79,6 +79,23 @@ describe("a dropped commit closes the session (A18)", () => {
     expect(await h.store.count?.()).toBe(0);
   });
 
+  it("a write whose session passed its absolute deadline meanwhile (by this manager's clock) is dropped, not merged", async () => {
+    const h = harness<Data>();
+    const { cookie } = await signedIn(h);
+    const write = await h.sessions.load(h.request(cookie));
+    // Another process with a longer absolute timeout wrote the record meanwhile.
+    const [key] = (await h.store.keys?.())?.keys ?? [];
+    const record = (await h.store.get(key as string)) as SessionRecord;
+    await h.store.set(
+      key as string,
+      { ...record, createdAt: h.clock.now() - 25 * 3_600_000, version: 2 },
+      { ifVersion: 1 },
+    );
+    write.set("role", "admin");
+    await expect(write.commit()).rejects.toMatchObject({ code: ErrorCode.CONFLICT });
+    expect((await h.store.get(key as string))?.payload).toBe(record.payload);
+  });
+
   it("a write racing regenerate() fails with CONFLICT, sends no cookie, and the old token never reaches the new session", async () => {
     const h = harness<Data>();
     const { cookie } = await signedIn(h, { role: "guest" });
