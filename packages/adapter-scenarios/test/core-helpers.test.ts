@@ -6,19 +6,28 @@ import { listen, route, startNodeApp } from "./reference-app.js";
 
 describeAdapterScenarios("node:http (createNodeHandler)", startNodeApp);
 
-describeAdapterScenarios("Fetch API (withSession)", async ({ sessions, prefs }: AppContext) => {
-  const inner = withSession(sessions, (request, session) =>
-    withSession(prefs, async (_request, prefSession) => {
-      const { body, cookies } = await route(
-        request.method,
-        new URL(request.url),
-        session,
-        prefSession,
-      );
-      const response = Response.json(body);
-      for (const cookie of cookies ?? []) response.headers.append("Set-Cookie", cookie);
-      return response;
-    })(request),
+describeAdapterScenarios("Fetch API (withSession)", async (context: AppContext) => {
+  const { sessions, prefs, gates, onError } = context;
+  const inner = withSession(
+    sessions,
+    (request, session) =>
+      withSession(
+        prefs,
+        async (_request, prefSession) => {
+          const { body, cookies } = await route(
+            request.method,
+            new URL(request.url),
+            session,
+            prefSession,
+            gates,
+          );
+          const response = Response.json(body);
+          for (const cookie of cookies ?? []) response.headers.append("Set-Cookie", cookie);
+          return response;
+        },
+        { onError },
+      )(request),
+    { onError },
   );
   const handle = async (request: Request): Promise<Response> => {
     try {

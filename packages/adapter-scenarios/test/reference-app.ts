@@ -4,11 +4,13 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type {
-  AppContext,
-  PrefsData,
-  RunningApp,
-  ScenarioData,
+import {
+  type AppContext,
+  type Gates,
+  type PrefsData,
+  type RunningApp,
+  type ScenarioData,
+  slowSet,
 } from "@sessionkit/adapter-scenarios";
 import { createNodeHandler, type Session } from "@sessionkit/core";
 
@@ -33,6 +35,7 @@ export async function route(
   url: URL,
   session: Session<ScenarioData>,
   prefs: Session<PrefsData>,
+  gates: Gates,
 ): Promise<{ body: unknown; cookies?: string[] }> {
   const q = (name: string) => url.searchParams.get(name) ?? "";
   switch (`${method} ${url.pathname}`) {
@@ -42,13 +45,22 @@ export async function route(
       };
     case "POST /login":
       session.regenerate().setUser(q("user")).set("user", q("user"));
-      return { body: { ok: true }, cookies: ["theme=dark; Path=/"] };
+      return { body: { ok: true }, cookies: ["theme=dark; Path=/", "lang=en; Path=/"] };
     case "POST /cart":
       session.set("cart", [...(session.get("cart") ?? []), q("item")]);
       return { body: { cart: session.get("cart") } };
     case "POST /set":
       session.set(q("key"), q("value"));
       return { body: { ok: true } };
+    case "POST /slow-set":
+      return {
+        body: await slowSet(session, gates, {
+          key: q("key"),
+          value: q("value"),
+          gate: q("gate"),
+          commit: q("commit"),
+        }),
+      };
     case "POST /logout":
       session.destroy();
       return { body: { ok: true } };
@@ -68,19 +80,23 @@ export async function route(
 }
 
 /** The scenario app on plain node:http through core's createNodeHandler. */
-export function startNodeApp({ sessions, prefs }: AppContext): Promise<RunningApp> {
+export function startNodeApp({ sessions, prefs, gates, onError }: AppContext): Promise<RunningApp> {
   // The second session is committed inside the first one's handler, before any byte is sent.
-  const handler = createNodeHandler(sessions, async (req, res, session) => {
-    const prefSession = await prefs.load(req);
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const { body, cookies } = await route(req.method ?? "GET", url, session, prefSession);
-    for (const [name, value] of (await prefSession.commit()).headers) {
-      if (name === "Set-Cookie") res.appendHeader(name, value);
-      else res.setHeader(name, value);
-    }
-    if (cookies) for (const cookie of cookies) res.appendHeader("Set-Cookie", cookie);
-    res.setHeader("Content-Type", "application/json");
-    res.end(JSON.stringify(body));
-  });
+  const handler = createNodeHandler(
+    sessions,
+    async (req, res, session) => {
+      const prefSession = await prefs.load(req);
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const { body, cookies } = await route(req.method ?? "GET", url, session, prefSession, gates);
+      for (const [name, value] of (await prefSession.commit()).headers) {
+        if (name === "Set-Cookie") res.appendHeader(name, value);
+        else res.setHeader(name, value);
+      }
+      if (cookies) for (const cookie of cookies) res.appendHeader("Set-Cookie", cookie);
+      res.setHeader("Content-Type", "application/json");
+      res.end(JSON.stringify(body));
+    },
+    { onError },
+  );
   return listen(handler);
 }

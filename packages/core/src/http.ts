@@ -64,11 +64,28 @@ export function errorResponse(error: unknown): Response {
   });
 }
 
+/** The default `onError` of the HTTP helpers: every failure is logged once, never silently dropped. */
+function logError(error: unknown): void {
+  console.error(error);
+}
+
+/** Options of {@link withSession}. */
+export interface WithSessionOptions {
+  /**
+   * Called once with each failure to load or commit the session; the client
+   * gets a bare 503/500/409 response, never the error. A handler that throws is
+   * not caught: its error reaches your runtime, which logs it.
+   * @default console.error
+   */
+  readonly onError?: (error: unknown, request: Request) => void;
+}
+
 /**
  * Wraps a Fetch API handler (Next.js route handlers, Bun, Deno, Cloudflare-style
  * servers): loads the session, runs the handler, commits, and returns the
  * response with the session headers. A handler that throws saves nothing
- * (A25); a failed commit gives a 503/500 response instead (A24).
+ * (A25) and its error propagates; a failed load or commit gives a bare error
+ * response instead (A24), reported to `options.onError`.
  *
  * @example
  * ```ts
@@ -81,12 +98,15 @@ export function errorResponse(error: unknown): Response {
 export function withSession<Data extends object, Flash extends object>(
   manager: SessionManager<Data, Flash>,
   handler: (request: Request, session: Session<Data, Flash>) => Response | Promise<Response>,
+  options: WithSessionOptions = {},
 ): (request: Request) => Promise<Response> {
+  const onError = options.onError ?? logError;
   return async (request) => {
     let session: Session<Data, Flash>;
     try {
       session = await manager.load(request);
     } catch (error) {
+      onError(error, request);
       return errorResponse(error);
     }
     const response = await handler(request, session);
@@ -94,6 +114,7 @@ export function withSession<Data extends object, Flash extends object>(
     try {
       headers = (await session.commit()).headers;
     } catch (error) {
+      onError(error, request);
       await response.body?.cancel();
       return errorResponse(error);
     }
@@ -238,7 +259,11 @@ export function holdResponseUntil(
 
 /** Options of {@link createNodeHandler}. */
 export interface NodeHandlerOptions {
-  /** Called with errors from loading, committing or the handler; the client gets a bare 503/500. @default no-op */
+  /**
+   * Called once with each error from loading or committing the session or
+   * from the handler; the client gets a bare 503/500/409, never the error.
+   * @default console.error
+   */
   readonly onError?: (error: unknown) => void;
 }
 
@@ -263,7 +288,7 @@ export function createNodeHandler<Data extends object, Flash extends object>(
   handler: (req: IncomingMessage, res: ServerResponse, session: Session<Data, Flash>) => unknown,
   options: NodeHandlerOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const onError = options.onError ?? (() => {});
+  const onError = options.onError ?? logError;
   const sendError = (res: ServerResponse, error: unknown): void => {
     onError(error);
     if (res.headersSent) {

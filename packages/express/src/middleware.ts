@@ -51,9 +51,10 @@ export interface SessionMiddlewareOptions<Property extends string = "session"> {
    */
   readonly property?: Property;
   /**
-   * Called with errors from loading or committing this session (the client
-   * gets a bare 503/500, never the error). Use it for logging.
-   * @default no-op
+   * Called once with each error from loading or committing this session (the
+   * client gets a bare 503/500/409, never the error). Errors of your handlers
+   * go to Express's error handlers as usual, not here.
+   * @default console.error
    */
   readonly onError?: (error: unknown, req: IncomingMessage) => void;
 }
@@ -134,7 +135,11 @@ export function session<
       `session(manager, { property }): ${JSON.stringify(property)} is not a usable property name`,
     );
   }
-  const report = options.onError ?? (() => {});
+  const report =
+    options.onError ??
+    ((error: unknown) => {
+      console.error(error);
+    });
   const loaded = new WeakMap<IncomingMessage, Session<Data, Flash>>();
 
   const middleware = (req: IncomingMessage, res: ServerResponse, next: NextCallback): void => {

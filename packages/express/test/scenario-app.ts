@@ -1,7 +1,7 @@
 // The adapter-scenarios routes on Express, shared by the Express 4 and 5 runs.
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import type { AppContext, RunningApp } from "@sessionkit/adapter-scenarios";
+import { type AppContext, type RunningApp, slowSet } from "@sessionkit/adapter-scenarios";
 import type express from "express";
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from "express";
 import { session } from "../src/index.js";
@@ -46,12 +46,12 @@ export function asyncRoute(
 
 export async function startScenarioApp(
   create: ExpressFactory,
-  { sessions, prefs }: AppContext,
+  { sessions, prefs, gates, onError }: AppContext,
   options: { readonly nativeAsync: boolean },
 ): Promise<RunningApp> {
   const app = create();
-  const main = session(sessions);
-  const second = session(prefs, { property: "prefs" });
+  const main = session(sessions, { onError });
+  const second = session(prefs, { property: "prefs", onError });
   app.use(main, second);
   const route = (handler: (req: Request, res: Response) => Promise<unknown>) =>
     asyncRoute(options.nativeAsync, handler);
@@ -72,6 +72,7 @@ export async function startScenarioApp(
     route(async (req, res) => {
       main.from(req).regenerate().setUser(q(req, "user")).set("user", q(req, "user"));
       res.cookie("theme", "dark", { path: "/" });
+      res.cookie("lang", "en", { path: "/" });
       res.json({ ok: true });
     }),
   );
@@ -88,6 +89,19 @@ export async function startScenarioApp(
     route(async (req, res) => {
       main.from(req).set(q(req, "key"), q(req, "value"));
       res.json({ ok: true });
+    }),
+  );
+  app.post(
+    "/slow-set",
+    route(async (req, res) => {
+      res.json(
+        await slowSet(main.from(req), gates, {
+          key: q(req, "key"),
+          value: q(req, "value"),
+          gate: q(req, "gate"),
+          commit: q(req, "commit"),
+        }),
+      );
     }),
   );
   app.post(

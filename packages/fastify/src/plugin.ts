@@ -45,10 +45,21 @@ type ManagerFor<Name extends keyof ResolvedFastifySessions> = SessionManager<
 
 interface CommonOptions {
   /**
-   * Called with load and commit failures (the client gets a bare 503/500).
-   * @default logs through `request.log.error`
+   * Called once with each failure to load or commit the session (the client
+   * gets a bare 503/500/409, never the error). Errors of your handlers go to
+   * Fastify's error handler as usual, not here.
+   * @default `request.log.error` when the Fastify instance has a logger, else `console.error`
    */
   readonly onError?: (error: unknown, request: FastifyRequest) => void;
+}
+
+/**
+ * Without a logger (`Fastify()` has none by default) `request.log` is a
+ * placeholder whose methods do nothing and which has no `level`; every real
+ * logger Fastify builds (pino) has one.
+ */
+function hasLogger(app: FastifyInstance): boolean {
+  return typeof (app.log as { level?: unknown }).level === "string";
 }
 
 /**
@@ -104,11 +115,10 @@ function applyReplyHeaders(reply: FastifyReply, headers: readonly ResponseHeader
   for (const [name, value] of headers) {
     const lower = name.toLowerCase();
     if (lower === "set-cookie") {
-      // Append: other cookies of the reply stay (A10).
-      const existing = reply.getHeader("set-cookie");
-      const list =
-        existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
-      reply.header("set-cookie", [...list, value]);
+      // Fastify appends set-cookie values to the ones already on the reply
+      // (never replaces them): pass only the new one, or the app's cookies
+      // go out twice. Other cookies of the reply stay (A10).
+      reply.header("set-cookie", value);
     } else if (lower === "vary") {
       const existing = reply.getHeader("vary");
       const current = Array.isArray(existing) ? existing.join(", ") : (existing?.toString() ?? "");
@@ -127,8 +137,12 @@ async function plugin(app: FastifyInstance, options: SessionPluginOptions): Prom
   const name: string = options.decorator ?? "session";
   const onError =
     options.onError ??
-    ((error: unknown, request: FastifyRequest) =>
-      request.log.error({ err: error }, `@sessionkit/fastify: "${name}" session failed`));
+    (hasLogger(app)
+      ? (error: unknown, request: FastifyRequest) =>
+          request.log.error({ err: error }, `@sessionkit/fastify: "${name}" session failed`)
+      : (error: unknown) => {
+          console.error(error);
+        });
   if (manager === null || typeof manager !== "object" || typeof manager.load !== "function") {
     throw new TypeError("@sessionkit/fastify: options.manager must be a SessionManager");
   }

@@ -1,6 +1,11 @@
 // The shared HTTP scenarios on Fastify 5, over real sockets, on every store.
-import type { PrefsData, ScenarioData } from "@sessionkit/adapter-scenarios";
-import { type AppContext, describeAdapterScenarios } from "@sessionkit/adapter-scenarios";
+import {
+  type AppContext,
+  describeAdapterScenarios,
+  type PrefsData,
+  type ScenarioData,
+  slowSet,
+} from "@sessionkit/adapter-scenarios";
 import type { Session } from "@sessionkit/core";
 import Fastify from "fastify";
 import { sessionPlugin } from "../src/index.js";
@@ -12,10 +17,10 @@ declare module "../src/index.js" {
   }
 }
 
-export async function startFastify({ sessions, prefs }: AppContext) {
+export async function startFastify({ sessions, prefs, gates, onError }: AppContext) {
   const app = Fastify({ logger: false });
-  await app.register(sessionPlugin, { manager: sessions, onError: () => {} });
-  await app.register(sessionPlugin, { manager: prefs, decorator: "prefs", onError: () => {} });
+  await app.register(sessionPlugin, { manager: sessions, onError });
+  await app.register(sessionPlugin, { manager: prefs, decorator: "prefs", onError });
   // What a real app installs: errors become a plain 500 without details.
   app.setErrorHandler(async (_error, _request, reply) => {
     return reply.code(500).type("text/plain").send("Internal Server Error");
@@ -30,6 +35,7 @@ export async function startFastify({ sessions, prefs }: AppContext) {
     const user = request.query.user;
     request.session.regenerate().setUser(user).set("user", user);
     reply.header("set-cookie", "theme=dark; Path=/");
+    reply.header("set-cookie", "lang=en; Path=/");
     return { ok: true };
   });
   app.post<{ Querystring: { item: string } }>("/cart", async (request) => {
@@ -41,6 +47,10 @@ export async function startFastify({ sessions, prefs }: AppContext) {
     request.session.set(request.query.key, request.query.value);
     return { ok: true };
   });
+  app.post<{ Querystring: { key: string; value: string; gate: string; commit?: string } }>(
+    "/slow-set",
+    async (request) => slowSet(request.session, gates, request.query),
+  );
   app.post("/logout", async (request) => {
     request.session.destroy();
     return { ok: true };

@@ -6,6 +6,7 @@ import {
   type PrefsData,
   type RunningApp,
   type ScenarioData,
+  slowSet,
 } from "@sessionkit/adapter-scenarios";
 import { Hono } from "hono";
 import { setCookie } from "hono/cookie";
@@ -16,10 +17,10 @@ type Env = {
   Variables: SessionVariables<"session", ScenarioData> & SessionVariables<"prefs", PrefsData>;
 };
 
-async function startHono({ sessions, prefs }: AppContext): Promise<RunningApp> {
+async function startHono({ sessions, prefs, gates, onError }: AppContext): Promise<RunningApp> {
   const app = new Hono<Env>();
-  app.use(sessionMiddleware(sessions, { onError: () => {} }));
-  app.use(sessionMiddleware(prefs, { variable: "prefs", onError: () => {} }));
+  app.use(sessionMiddleware(sessions, { onError }));
+  app.use(sessionMiddleware(prefs, { variable: "prefs", onError }));
   // What a real app installs: errors become a plain 500 without details.
   app.onError((_error, c) => c.text("Internal Server Error", 500));
 
@@ -31,6 +32,7 @@ async function startHono({ sessions, prefs }: AppContext): Promise<RunningApp> {
     const user = c.req.query("user") ?? "";
     c.get("session").regenerate().setUser(user).set("user", user);
     setCookie(c, "theme", "dark", { path: "/" });
+    setCookie(c, "lang", "en", { path: "/" });
     return c.json({ ok: true });
   });
   app.post("/cart", (c) => {
@@ -43,6 +45,16 @@ async function startHono({ sessions, prefs }: AppContext): Promise<RunningApp> {
     c.get("session").set(c.req.query("key") ?? "", c.req.query("value") ?? "");
     return c.json({ ok: true });
   });
+  app.post("/slow-set", async (c) =>
+    c.json(
+      await slowSet(c.get("session"), gates, {
+        key: c.req.query("key") ?? "",
+        value: c.req.query("value") ?? "",
+        gate: c.req.query("gate") ?? "",
+        commit: c.req.query("commit"),
+      }),
+    ),
+  );
   app.post("/logout", (c) => {
     c.get("session").destroy();
     return c.json({ ok: true });

@@ -4,6 +4,7 @@ import {
   describeAdapterScenarios,
   type PrefsData,
   type ScenarioData,
+  slowSet,
 } from "@sessionkit/adapter-scenarios";
 import type { Session } from "@sessionkit/core";
 import Koa from "koa";
@@ -18,7 +19,7 @@ declare module "../src/index.js" {
   }
 }
 
-function scenarioApp(Framework: typeof Koa, { sessions, prefs }: AppContext): Koa {
+function scenarioApp(Framework: typeof Koa, { sessions, prefs, gates, onError }: AppContext): Koa {
   const app = new Framework();
   // What a real app installs, outermost: errors become a plain 500 without details.
   app.use(async (ctx, next) => {
@@ -29,8 +30,8 @@ function scenarioApp(Framework: typeof Koa, { sessions, prefs }: AppContext): Ko
       ctx.body = "Internal Server Error";
     }
   });
-  app.use(session(sessions, { onError: () => {} }));
-  app.use(session(prefs, { property: "prefs", onError: () => {} }));
+  app.use(session(sessions, { onError }));
+  app.use(session(prefs, { property: "prefs", onError }));
   app.use(async (ctx) => {
     const q = (name: string) => String(ctx.query[name] ?? "");
     switch (`${ctx.method} ${ctx.path}`) {
@@ -44,6 +45,7 @@ function scenarioApp(Framework: typeof Koa, { sessions, prefs }: AppContext): Ko
       case "POST /login":
         ctx.session.regenerate().setUser(q("user")).set("user", q("user"));
         ctx.cookies.set("theme", "dark", { path: "/", httpOnly: false });
+        ctx.cookies.set("lang", "en", { path: "/", httpOnly: false });
         ctx.body = { ok: true };
         return;
       case "POST /cart": {
@@ -55,6 +57,14 @@ function scenarioApp(Framework: typeof Koa, { sessions, prefs }: AppContext): Ko
       case "POST /set":
         ctx.session.set(q("key"), q("value"));
         ctx.body = { ok: true };
+        return;
+      case "POST /slow-set":
+        ctx.body = await slowSet(ctx.session, gates, {
+          key: q("key"),
+          value: q("value"),
+          gate: q("gate"),
+          commit: q("commit"),
+        });
         return;
       case "POST /logout":
         ctx.session.destroy();
