@@ -15,5 +15,8 @@ export default defineConfig({
     typecheck: { enabled: false },
     testTimeout: 20_000,
     hookTimeout: 60_000,
+    // The JSON report lets `pnpm test` count distinct tests apart from
+    // parameterised runs of them (the same test over several stores or apps).
+    reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
   },
 });
