@@ -44,8 +44,8 @@ if (passed === 0) {
   process.exit(1);
 }
 const ran = passed + failed;
-console.log(
+process.stdout.write(
   `tests: ${passed} passed, ${failed} failed, ${skipped} skipped ` +
-    `(${titles.size} distinct tests; the other ${Math.max(0, ran + skipped - titles.size)} are parameterised runs of them)`,
+    `(${titles.size} distinct tests; the other ${Math.max(0, ran + skipped - titles.size)} are parameterised runs of them)\n`,
 );
 process.exit(failed === 0 ? 0 : 1);
