@@ -1,5 +1,6 @@
-// The closing line of `pnpm test`, over every package's vitest run, e.g.
-//   tests: 2264 passed, 0 failed, 88 skipped (651 distinct tests; the other 1613 are parameterised runs of them)
+// The closing lines of `pnpm test`, over every package's vitest run, e.g.
+//   651 distinct tests; the other 1701 runs are parameterised runs of them
+//   tests: 2264 passed, 0 failed, 88 skipped
 // Counts come from each package's JSON report (.vitest-report.json, written by
 // vitest.shared.ts). A test is "distinct" by its own title: the same test run
 // over several stores, apps or libraries (describe.each, shared suites) counts
@@ -45,7 +46,7 @@ if (passed === 0) {
 }
 const ran = passed + failed;
 process.stdout.write(
-  `tests: ${passed} passed, ${failed} failed, ${skipped} skipped ` +
-    `(${titles.size} distinct tests; the other ${Math.max(0, ran + skipped - titles.size)} are parameterised runs of them)\n`,
+  `${titles.size} distinct tests; the other ${Math.max(0, ran + skipped - titles.size)} runs are parameterised runs of them\n` +
+    `tests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`,
 );
 process.exit(failed === 0 ? 0 : 1);
