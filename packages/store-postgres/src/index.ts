@@ -1,6 +1,7 @@
 export {
   createPostgresStore,
   type MigrationResult,
+  type PostgresPooler,
   type PostgresStore,
   type PostgresStoreOptions,
   type PostgresStorePoolOptions,

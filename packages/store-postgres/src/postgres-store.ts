@@ -25,6 +25,13 @@ import {
 
 const STORE = "postgres";
 
+/**
+ * The connection pooler in front of PostgreSQL, if any (option `pooler`):
+ * `"none"` for a direct connection or session pooling, `"transaction"` for
+ * transaction pooling (PgBouncer `pool_mode = transaction`).
+ */
+export type PostgresPooler = "none" | "transaction";
+
 /** Options shared by both ways of connecting. */
 interface PostgresStoreCommonOptions {
   /**
@@ -54,9 +61,11 @@ interface PostgresStoreCommonOptions {
   readonly unlogged?: boolean;
   /**
    * Server-side `statement_timeout` of each statement, in ms. Applied to the
-   * pool the store creates; with `{ pool }` set it on your pool yourself. A
-   * client-side read timeout of this plus 500 ms is applied to every query in
-   * both modes, so a hung server also fails in time.
+   * pool the store creates; with `{ pool }` set it on your pool yourself. With
+   * `pooler: "transaction"` only gc batches get it (set `statement_timeout`
+   * on the database role for the other statements). A client-side read timeout of this plus
+   * 500 ms is applied to every query in both modes, so a hung server also
+   * fails in time.
    * @default 2000
    */
   readonly statementTimeoutMs?: number;
@@ -73,6 +82,22 @@ interface PostgresStoreCommonOptions {
    * @default 1000
    */
   readonly gcBatchSize?: number;
+  /**
+   * The connection pooler between the store and PostgreSQL. `"none"` (a direct
+   * connection, or PgBouncer in session pooling mode) runs every statement as
+   * a named prepared statement and gc under one session-level advisory lock.
+   * `"transaction"` is for a pooler in transaction pooling mode (PgBouncer's
+   * `pool_mode = transaction`, whichever version), where consecutive statements
+   * of one client may run on different server connections: the store then
+   * uses unnamed statements (parsed and planned on every call), takes gc's
+   * lock per batch with `pg_try_advisory_xact_lock` inside that batch's
+   * transaction, and sets no session-level parameter (its own pool sends no
+   * `statement_timeout` at connect: set one on the role or database, e.g.
+   * `ALTER ROLE app SET statement_timeout = '2s'`; the client-side timeout
+   * still applies).
+   * @default "none"
+   */
+  readonly pooler?: PostgresPooler;
   /** Clock, epoch ms: every expiry comparison uses it, never the database clock. @default Date.now */
   readonly now?: () => number;
   /**
@@ -201,10 +226,17 @@ function toSessionError(operation: string, error: unknown): Error {
   const code = classify(error);
   const detail = error instanceof Error ? error.message : String(error);
   const sqlCode = (error as { code?: unknown } | null)?.code;
-  const hint =
-    sqlCode === "42P01"
-      ? " (the table does not exist: call store.migrate() or set createTableIfMissing)"
-      : "";
+  let hint = "";
+  if (sqlCode === "42P01") {
+    hint = " (the table does not exist: call store.migrate() or set createTableIfMissing)";
+  } else if (sqlCode === "42P05" || sqlCode === "26000") {
+    // What named statements look like through a transaction-pooling PgBouncer.
+    hint =
+      ' (prepared statements are not kept per connection: behind a pooler in transaction mode, set the store option pooler: "transaction")';
+  } else if (detail.includes("unsupported startup parameter")) {
+    hint =
+      ' (the pooler rejects this connection parameter: with pooler: "transaction" the store\'s own pool sends none; remove it from your pool settings)';
+  }
   return new SessionError(code, `${STORE} ${operation} failed: ${redactSecrets(detail)}${hint}`, {
     store: STORE,
     operation,
@@ -299,6 +331,13 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   const now = options.now ?? Date.now;
   if (typeof now !== "function") throw invalidConfig("now must be a function");
   const onError = options.onError ?? (() => {});
+  const pooler = options.pooler ?? "none";
+  if (pooler !== "none" && pooler !== "transaction") {
+    throw invalidConfig('pooler must be "none" or "transaction"');
+  }
+  // Under transaction pooling, consecutive statements may reach different
+  // server connections: nothing may rely on per-connection state.
+  const transactionPooling = pooler === "transaction";
   // The server's statement_timeout fires first and leaves the connection
   // usable; this client-side bound only catches a server that stopped
   // answering altogether (the timed-out connection is then discarded).
@@ -320,7 +359,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       ...options.poolConfig,
       connectionString: options.connectionString,
       connectionTimeoutMillis: connectTimeoutMs,
-      statement_timeout: statementTimeoutMs,
+      // A startup parameter, i.e. per server connection: PgBouncer rejects it
+      // in transaction pooling (and could not keep it per client anyway).
+      ...(transactionPooling ? {} : { statement_timeout: statementTimeoutMs }),
       query_timeout: queryTimeoutMs,
     });
     ownsPool = true;
@@ -362,9 +403,12 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   ): Promise<pg.QueryResult<R>> => {
     await ensureReady();
     // A named statement is parsed once per connection; every later run is one
-    // Bind/Execute round trip.
+    // Bind/Execute round trip. Under transaction pooling the next run may land
+    // on a server connection that never saw the Parse (or already holds the
+    // name), so the statement stays unnamed: Parse, Bind and Execute in one
+    // round trip, planned every time.
     return pool.query<R>({
-      name: `${statementPrefix}_${operation}`,
+      ...(transactionPooling ? {} : { name: `${statementPrefix}_${operation}` }),
       text: sql[operation],
       values,
       query_timeout: queryTimeoutMs,
@@ -503,12 +547,53 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     }
   }
 
+  /**
+   * gc under transaction pooling: a session-level lock would stay with
+   * whichever server connection ran it (and leak to the next client of that
+   * connection), so each batch is a transaction of its own that takes the
+   * lock first. Another instance can take the lock between two batches: this
+   * one then stops at its next batch and the other carries on; SKIP LOCKED
+   * plus the repeated expiry check delete (and count) every row exactly once.
+   */
+  async function gcOncePerTransaction(): Promise<number> {
+    const { client, release } = await checkout();
+    let failure: unknown;
+    const exec = <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) =>
+      client.query<R>({ text, values, query_timeout: queryTimeoutMs } as pg.QueryConfig);
+    try {
+      let removed = 0;
+      for (;;) {
+        await exec("BEGIN");
+        const lock = await exec<{ locked: boolean }>(sql.gcBatchLock, [
+          String(statementTimeoutMs),
+          qualifiedName,
+        ]);
+        if (lock.rows[0]?.locked !== true) {
+          await exec("ROLLBACK");
+          break;
+        }
+        const result = await exec(sql.gcBatch, [now(), gcBatchSize]);
+        await exec("COMMIT");
+        const count = result.rowCount ?? 0;
+        removed += count;
+        if (count < gcBatchSize || closed) break;
+      }
+      return removed;
+    } catch (error) {
+      // The connection is destroyed, which rolls the open transaction back.
+      failure = error;
+      throw error;
+    } finally {
+      release(failure);
+    }
+  }
+
   const gc = (): Promise<number> =>
     run("gc", async () => {
       if (closed) return 0;
       await ensureReady();
       // One prune at a time per instance; a concurrent call shares it.
-      gcRunning ??= gcOnce().finally(() => {
+      gcRunning ??= (transactionPooling ? gcOncePerTransaction() : gcOnce()).finally(() => {
         gcRunning = undefined;
       });
       return gcRunning;
@@ -742,6 +827,7 @@ const URL_OPTIONS = [
   "statementTimeoutMs",
   "connectTimeoutMs",
   "gcIntervalMs",
+  "pooler",
 ] as const;
 
 function parseUrlOptions(url: string): PostgresStoreUrlOptions {
@@ -757,7 +843,7 @@ function parseUrlOptions(url: string): PostgresStoreUrlOptions {
     const value = parsed.searchParams.get(name);
     parsed.searchParams.delete(name);
     if (value === null) continue;
-    if (name === "schema" || name === "table") options[name] = value;
+    if (name === "schema" || name === "table" || name === "pooler") options[name] = value;
     else if (name === "createTableIfMissing" || name === "unlogged") {
       if (value !== "true" && value !== "false")
         throw invalidConfig(`URL parameter ${name} must be true or false`);
@@ -776,7 +862,7 @@ function parseUrlOptions(url: string): PostgresStoreUrlOptions {
  * Registry provider for the Postgres store: opens `postgres://` and
  * `postgresql://` URLs. Store options may be given as query parameters
  * (`schema`, `table`, `createTableIfMissing`, `unlogged`, `statementTimeoutMs`,
- * `connectTimeoutMs`, `gcIntervalMs`); they are removed before the URL reaches pg.
+ * `connectTimeoutMs`, `gcIntervalMs`, `pooler`); they are removed before the URL reaches pg.
  */
 export const postgresProvider: StoreProvider<PostgresStoreOptions> = {
   name: "postgres",

@@ -167,6 +167,11 @@ SELECT count(*) FILTER (WHERE expires_at > $3) AS destroyed FROM gone`,
 
     gcLock: `SELECT pg_try_advisory_lock(${GC_LOCK_CLASS}, hashtext($1)) AS locked`,
     gcUnlock: `SELECT pg_advisory_unlock(${GC_LOCK_CLASS}, hashtext($1))`,
+    // Transaction pooling: the batch's own transaction takes the lock (freed
+    // at COMMIT, so it never outlives the server connection's loan) and sets
+    // the statement timeout the pool could not set at connect.
+    gcBatchLock: `SELECT set_config('statement_timeout', $1::text, true) AS timeout,
+  pg_try_advisory_xact_lock(${GC_LOCK_CLASS}, hashtext($2)) AS locked`,
     // SKIP LOCKED: rows another transaction holds are left for the next run,
     // so gc never waits on (or makes wait) a live session's writer.
     gcBatch: `DELETE FROM ${t} WHERE key IN (

@@ -1,37 +1,5 @@
-import { describeStoreConformance } from "@sessionkit/conformance";
-import type pg from "pg";
-import { afterAll, beforeAll } from "vitest";
-import type { PostgresStore } from "../src/index.js";
-import { createTestStore, destroyTestStore, openAdminPool, tableOf } from "./helpers.js";
+import { postgresConformance } from "./conformance-suite.js";
 
 // Checklist A35 (one shared suite), A18/A20/A21/A23 through its groups, and
 // A32 (parameterised SQL: the hostile payload and user id cases).
-let admin: pg.Pool;
-beforeAll(async () => {
-  admin = await openAdminPool();
-});
-afterAll(async () => {
-  await admin.end();
-});
-
-describeStoreConformance<PostgresStore>("postgres", {
-  createStore: () => createTestStore(admin),
-  teardown: (store) => destroyTestStore(admin, store),
-  inspect: {
-    // Raw reads of the row, bypassing the store: present regardless of expiry.
-    async exists(store, key) {
-      const s = store as PostgresStore;
-      const result = await admin.query(`SELECT 1 FROM ${tableOf(s)} WHERE key = $1`, [key]);
-      return result.rowCount === 1;
-    },
-    async storedExpiresAt(store, key) {
-      const s = store as PostgresStore;
-      const result = await admin.query<{ expires_at: string }>(
-        `SELECT expires_at FROM ${tableOf(s)} WHERE key = $1`,
-        [key],
-      );
-      const row = result.rows[0];
-      return row === undefined ? null : Number(row.expires_at);
-    },
-  },
-});
+postgresConformance("direct");

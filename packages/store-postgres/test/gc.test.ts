@@ -1,13 +1,21 @@
 import { randomBytes } from "node:crypto";
-import { getPostgresUrl, makeRecord, randomKey } from "@sessionkit/conformance";
+import { makeRecord, randomKey } from "@sessionkit/conformance";
 import type { SessionRecord } from "@sessionkit/core";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresStore, type PostgresStore } from "../src/index.js";
 import { GC_LOCK_CLASS } from "../src/schema.js";
-import { createTestStore, destroyTestStore, openAdminPool, tableOf } from "./helpers.js";
+import {
+  createTestStore,
+  destroyTestStore,
+  openAdminPool,
+  ROUTES,
+  routeOptions,
+  tableOf,
+} from "./helpers.js";
 
-// Checklist A32: bounded, SKIP LOCKED prune batches that never stall live traffic.
+// Checklist A32: bounded, SKIP LOCKED prune batches that never stall live traffic,
+// directly and through PgBouncer in transaction pooling mode.
 
 let admin: pg.Pool;
 beforeAll(async () => {
@@ -17,87 +25,226 @@ afterAll(async () => {
   await admin.end();
 });
 
-/** Inserts `count` already-expired rows in one statement. */
+/**
+ * Inserts `count` already-expired rows with generate_series, in two
+ * concurrent statements. Keys are a random prefix plus a counter, so each
+ * statement appends to the primary key's index instead of writing to
+ * random pages (several times faster than hashed keys at a million rows).
+ */
 async function insertExpired(store: PostgresStore, count: number): Promise<void> {
   const expiredAt = Date.now() - 60_000;
-  await admin.query(
-    `INSERT INTO ${tableOf(store)} (key, payload, expires_at, created_at, version, user_id)
-     SELECT encode(sha256(($1::text || i)::bytea), 'hex'), '{"old":true}', $2::bigint, $2::bigint - 1000, 1, 'user-' || (i % 100)
-     FROM generate_series(1, $3::int) AS i`,
-    [randomBytes(8).toString("hex"), expiredAt, count],
+  const halves = [Math.ceil(count / 2), Math.floor(count / 2)].filter((n) => n > 0);
+  await Promise.all(
+    halves.map((n) =>
+      admin.query(
+        `INSERT INTO ${tableOf(store)} (key, payload, expires_at, created_at, version, user_id)
+         SELECT $1::text || lpad(to_hex(i), 48, '0'), '{"old":true}', $2::bigint - (i % 1000),
+                $2::bigint - 3600000, 1, 'user-' || (i % 1000)
+         FROM generate_series(1, $3::int) AS i`,
+        [randomBytes(8).toString("hex"), expiredAt, n],
+      ),
+    ),
   );
 }
 
-async function rawCount(store: PostgresStore): Promise<number> {
-  const result = await admin.query<{ n: string }>(`SELECT count(*) AS n FROM ${tableOf(store)}`);
+async function rawCount(store: PostgresStore, where = "true"): Promise<number> {
+  const result = await admin.query<{ n: string }>(
+    `SELECT count(*) AS n FROM ${tableOf(store)} WHERE ${where}`,
+  );
   return Number(result.rows[0]?.n);
 }
 
-const percentile = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+/** gc's advisory locks on this store's table held right now, by any server connection. */
+async function gcLocksHeld(store: PostgresStore): Promise<number> {
+  // The two-int lock form shows its second key as an oid: hashtext's int4, unsigned.
+  const result = await admin.query<{ n: string }>(
+    `SELECT count(*) AS n FROM pg_locks
+     WHERE locktype = 'advisory' AND objsubid = 2 AND classid = $1
+       AND objid::bigint = (hashtext($2)::bigint + 4294967296) % 4294967296`,
+    [GC_LOCK_CLASS, `${store.schema}.${store.table}`],
+  );
+  return Number(result.rows[0]?.n);
+}
 
-describe("gc()", () => {
-  it("gc() removes 100,000 expired rows while live reads and writes keep working (A32)", async (ctx) => {
-    const store = await createTestStore(admin);
-    try {
-      await insertExpired(store, 100_000);
-      const live = Array.from({ length: 200 }, (_, i) => ({
-        key: randomKey(),
-        record: makeRecord({ payload: `{"n":${i}}`, userId: `live-${i % 7}` }),
-      }));
-      for (const { key, record } of live) await store.set(key, record, { ifVersion: 0 });
+/** CHECKPOINT needs a superuser or pg_checkpoint; without either the test runs on without it. */
+async function checkpoint(): Promise<void> {
+  try {
+    await admin.query("CHECKPOINT");
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "42501") throw error;
+  }
+}
 
-      let gcDone = false;
-      const latencies: number[] = [];
-      let wrongReads = 0;
-      let writes = 0;
-      const reader = async (): Promise<void> => {
-        for (let i = 0; !gcDone; i++) {
-          const entry = live[(i * 31 + latencies.length) % live.length] as (typeof live)[number];
-          const started = performance.now();
-          const loaded = await store.get(entry.key);
-          latencies.push(performance.now() - started);
-          if (loaded?.payload !== entry.record.payload) wrongReads++;
-        }
-      };
-      // Writers touch and create live sessions throughout the prune.
-      const writer = async (): Promise<void> => {
-        while (!gcDone) {
-          const entry = live[writes % live.length] as (typeof live)[number];
-          expect(await store.touch(entry.key, entry.record.expiresAt + 1_000)).toBe(true);
-          expect(await store.set(randomKey(), makeRecord(), { ifVersion: 0 })).toBe(true);
-          writes++;
-        }
-      };
-      const gcStarted = performance.now();
-      const pruning = store.gc().finally(() => {
-        gcDone = true;
+const percentile = (sorted: readonly number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+
+const EXPIRED_ROWS = 1_000_000;
+const LIVE_SESSIONS = 200;
+/**
+ * Ceiling for the p99 of live operations during the prune, in ms. On a busy
+ * machine (CI runs three packages' tests at once on two cores) the same
+ * traffic is slow before gc starts too, so the bound is also never below three
+ * times the p99 measured just before the prune: gc must not block live
+ * traffic, whatever the machine's load.
+ */
+const LIVE_P99_LIMIT_MS = 100;
+const LIVE_P99_LOAD_FACTOR = 3;
+
+describe("gc() at a million rows", () => {
+  it.for(ROUTES)(
+    "two instances (%s) calling gc() at once remove exactly 1,000,000 expired rows while live reads and writes stay correct, p99 < 100 ms or 3x the p99 before gc on a busy machine (A32)",
+    // Inserting and pruning a million rows took 40-95 s on two busy cores.
+    { timeout: 240_000 },
+    async (route, ctx) => {
+      const first = await createTestStore(admin, { route });
+      const second = createPostgresStore({
+        ...(await routeOptions(route)),
+        schema: first.schema,
+        gcIntervalMs: false,
       });
-      const [removed] = await Promise.all([
-        pruning,
-        ...Array.from({ length: 6 }, reader),
-        writer(),
-      ]);
-      const gcMs = performance.now() - gcStarted;
+      try {
+        const insertStarted = performance.now();
+        await insertExpired(first, EXPIRED_ROWS);
+        const insertMs = performance.now() - insertStarted;
+        // Planner statistics for the new rows, as autovacuum would gather them,
+        // and the bulk insert's dirty pages written out now, so that a
+        // checkpoint forced by its WAL does not land in the measured phases.
+        await admin.query(`ANALYZE ${tableOf(first)}`);
+        await checkpoint();
+        expect(await rawCount(first)).toBe(EXPIRED_ROWS);
 
-      expect(removed).toBe(100_000);
-      expect(wrongReads).toBe(0);
-      expect(latencies.length).toBeGreaterThan(0);
-      expect(await rawCount(store)).toBe(200 + writes);
-      const sorted = [...latencies].sort((a, b) => a - b);
-      const summary =
-        `gc removed ${removed} rows in ${gcMs.toFixed(0)} ms; ${latencies.length} live gets during gc: ` +
-        `p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms, ` +
-        `max ${(sorted[sorted.length - 1] ?? 0).toFixed(2)} ms; ${writes} touch+create pairs`;
-      console.warn(summary);
-      ctx.annotate(summary);
-    } finally {
-      await destroyTestStore(admin, store);
-    }
-  }, 120_000);
+        // Live sessions of an hour, so none expires however slow the machine.
+        const live = Array.from({ length: LIVE_SESSIONS }, (_, i) => ({
+          key: randomKey(),
+          record: makeRecord({ payload: `{"n":${i}}`, userId: `live-${i % 7}` }, 3_600_000),
+        }));
+        for (const { key, record } of live) {
+          expect(await first.set(key, record, { ifVersion: 0 })).toBe(true);
+        }
 
+        let wrongReads = 0;
+        let failedWrites = 0;
+        let created = 0;
+        /** Latencies of one phase, in ms. */
+        interface Phase {
+          readonly readMs: number[];
+          readonly writeMs: number[];
+        }
+        const timed = async <T>(into: number[], op: () => Promise<T>): Promise<T> => {
+          const started = performance.now();
+          const result = await op();
+          into.push(performance.now() - started);
+          return result;
+        };
+        const reader = async (
+          store: PostgresStore,
+          offset: number,
+          phase: Phase,
+          done: () => boolean,
+        ) => {
+          for (let i = offset; !done(); i += 7) {
+            const entry = live[i % live.length] as (typeof live)[number];
+            const loaded = await timed(phase.readMs, () => store.get(entry.key));
+            if (loaded?.payload !== entry.record.payload) wrongReads++;
+          }
+        };
+        const writer = async (
+          store: PostgresStore,
+          offset: number,
+          phase: Phase,
+          done: () => boolean,
+        ) => {
+          for (let i = offset; !done(); i += 2) {
+            const entry = live[i % live.length] as (typeof live)[number];
+            const later = entry.record.expiresAt + 1_000 + i;
+            if (!(await timed(phase.writeMs, () => store.touch(entry.key, later)))) failedWrites++;
+            const fresh = makeRecord({}, 3_600_000);
+            const wrote = await timed(phase.writeMs, () =>
+              store.set(randomKey(), fresh, { ifVersion: 0 }),
+            );
+            if (!wrote) failedWrites++;
+            created++;
+          }
+        };
+        // A reader and a writer on each instance, as on two application
+        // servers: tens of thousands of timed operations, without the live
+        // traffic itself saturating two cores (its latency would then measure
+        // CPU queueing, not gc).
+        const liveTraffic = (phase: Phase, done: () => boolean) => [
+          reader(first, 0, phase, done),
+          reader(second, 3, phase, done),
+          writer(first, 0, phase, done),
+          writer(second, 1, phase, done),
+        ];
+
+        // The same traffic without gc first, for comparison (a fixed number of reads).
+        const before: Phase = { readMs: [], writeMs: [] };
+        await Promise.all(liveTraffic(before, () => before.readMs.length >= 4_000));
+
+        const during: Phase = { readMs: [], writeMs: [] };
+        let gcDone = false;
+        const gcStarted = performance.now();
+        const gcMs: number[] = [];
+        const pruning = Promise.all(
+          [first, second].map((store) =>
+            store.gc().finally(() => gcMs.push(performance.now() - gcStarted)),
+          ),
+        ).finally(() => {
+          gcDone = true;
+        });
+        const [removed] = await Promise.all([pruning, ...liveTraffic(during, () => gcDone)]);
+        const [byFirst, bySecond] = removed;
+
+        expect((byFirst ?? 0) + (bySecond ?? 0)).toBe(EXPIRED_ROWS);
+        expect(wrongReads).toBe(0);
+        expect(failedWrites).toBe(0);
+        expect(during.readMs.length).toBeGreaterThan(LIVE_SESSIONS);
+        expect(await rawCount(first, `expires_at <= ${Date.now()}`)).toBe(0);
+        expect(await rawCount(first)).toBe(LIVE_SESSIONS + created);
+        for (const { key, record } of live) {
+          expect((await second.get(key))?.payload).toBe(record.payload);
+        }
+        expect(await gcLocksHeld(first)).toBe(0);
+
+        const describePhase = (phase: Phase): string => {
+          const stats = (ms: number[]) => {
+            const sorted = [...ms].sort((a, b) => a - b);
+            return (
+              `p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms, ` +
+              `max ${(sorted.at(-1) ?? 0).toFixed(2)} ms`
+            );
+          };
+          return (
+            `${phase.readMs.length} gets: ${stats(phase.readMs)}; ` +
+            `${phase.writeMs.length} writes (touch, create): ${stats(phase.writeMs)}`
+          );
+        };
+        const summary =
+          `gc at 1M rows (${route}): ${EXPIRED_ROWS} expired rows inserted in ${insertMs.toFixed(0)} ms; ` +
+          `two instances removed ${byFirst} + ${bySecond} in ${Math.max(...gcMs).toFixed(0)} ms; ` +
+          `live during gc: ${describePhase(during)}; live before gc: ${describePhase(before)}`;
+        console.warn(summary);
+        await ctx.annotate(summary);
+        const p99 = (ms: number[]) =>
+          percentile(
+            [...ms].sort((a, b) => a - b),
+            99,
+          );
+        const limit = (before: number[]) =>
+          Math.max(LIVE_P99_LIMIT_MS, LIVE_P99_LOAD_FACTOR * p99(before));
+        expect(p99(during.readMs)).toBeLessThan(limit(before.readMs));
+        expect(p99(during.writeMs)).toBeLessThan(limit(before.writeMs));
+      } finally {
+        await second.close();
+        await destroyTestStore(admin, first);
+      }
+    },
+  );
+});
+
+describe.each(ROUTES)("gc() (%s)", (route) => {
   it("gc() resolves to 0 at once while another instance holds the prune lock, and prunes after (A32)", async () => {
-    const store = await createTestStore(admin);
+    const store = await createTestStore(admin, { route });
     const holder = await admin.connect();
     try {
       await insertExpired(store, 50);
@@ -121,7 +268,7 @@ describe("gc()", () => {
   });
 
   it("gc() skips rows another transaction holds locked instead of waiting (A32)", async () => {
-    const store = await createTestStore(admin);
+    const store = await createTestStore(admin, { route });
     const holder = await admin.connect();
     try {
       const key = randomKey();
@@ -144,10 +291,29 @@ describe("gc()", () => {
     }
   });
 
-  it("the background timer (gcIntervalMs) prunes expired rows on its own", async () => {
-    const seed = await createTestStore(admin);
+  it("gc() in batches (gcBatchSize) removes every expired row and leaves no advisory lock held", async () => {
+    const seed = await createTestStore(admin, { route });
     const store = createPostgresStore({
-      connectionString: await getPostgresUrl(),
+      ...(await routeOptions(route)),
+      schema: seed.schema,
+      gcIntervalMs: false,
+      gcBatchSize: 7,
+    });
+    try {
+      await insertExpired(seed, 100);
+      expect(await store.gc()).toBe(100);
+      expect(await rawCount(seed)).toBe(0);
+      expect(await gcLocksHeld(seed)).toBe(0);
+    } finally {
+      await store.close();
+      await destroyTestStore(admin, seed);
+    }
+  });
+
+  it("the background timer (gcIntervalMs) prunes expired rows on its own", async () => {
+    const seed = await createTestStore(admin, { route });
+    const store = createPostgresStore({
+      ...(await routeOptions(route)),
       schema: seed.schema,
       gcIntervalMs: 50,
     });

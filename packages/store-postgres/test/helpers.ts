@@ -1,6 +1,49 @@
-import { getPostgresUrl, uniqueName } from "@sessionkit/conformance";
+import { getPostgresUrl, MissingServiceError, probeTcp, uniqueName } from "@sessionkit/conformance";
 import pg from "pg";
-import { createPostgresStore, type PostgresStore } from "../src/index.js";
+import { createPostgresStore, type PostgresPooler, type PostgresStore } from "../src/index.js";
+
+const HOW_TO_START_PGBOUNCER =
+  'run `eval "$(bash scripts/pgbouncer.sh up)"` from the repository root (it needs the pgbouncer ' +
+  "binary: apt-get install -y pgbouncer), or point PGBOUNCER_URL at a PgBouncer in transaction " +
+  "pooling mode in front of the database of DATABASE_URL";
+
+/**
+ * The URL of a PgBouncer in transaction pooling mode in front of the same
+ * database as `getPostgresUrl()`: `PGBOUNCER_URL`, checked to answer. A missing
+ * one is a failure that says how to start one, never a skip.
+ */
+export async function getPgBouncerUrl(): Promise<string> {
+  const url = process.env.PGBOUNCER_URL;
+  if (url === undefined || url === "") {
+    throw new MissingServiceError(`PGBOUNCER_URL is not set: ${HOW_TO_START_PGBOUNCER}`);
+  }
+  const parsed = new URL(url);
+  const port = parsed.port === "" ? 5432 : Number(parsed.port);
+  try {
+    await probeTcp(parsed.hostname, port);
+  } catch (error) {
+    throw new MissingServiceError(
+      `PgBouncer is not reachable at ${parsed.hostname}:${port} (from PGBOUNCER_URL): ` +
+        `${(error as Error).message}. To start one, ${HOW_TO_START_PGBOUNCER}`,
+    );
+  }
+  return url;
+}
+
+/** How a test store reaches PostgreSQL: directly, or through PgBouncer with `pooler: "transaction"`. */
+export type Route = "direct" | "pgbouncer";
+
+/** The routes every parameterised test runs over. */
+export const ROUTES: readonly Route[] = ["direct", "pgbouncer"];
+
+/** Connection string and `pooler` option of a route. */
+export async function routeOptions(
+  route: Route,
+): Promise<{ connectionString: string; pooler: PostgresPooler }> {
+  return route === "direct"
+    ? { connectionString: await getPostgresUrl(), pooler: "none" }
+    : { connectionString: await getPgBouncerUrl(), pooler: "transaction" };
+}
 
 /** A pool for the test's own raw SQL (schema set-up, inspection, lock holding). */
 export async function openAdminPool(): Promise<pg.Pool> {
@@ -24,17 +67,21 @@ export async function dropSchema(admin: pg.Pool, schema: string): Promise<void> 
   await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 }
 
-/** A migrated store in a fresh schema, its background gc off. */
+/**
+ * A migrated store in a fresh schema, its background gc off; `route` picks a
+ * direct connection (default) or PgBouncer (migrated through it too).
+ */
 export async function createTestStore(
   admin: pg.Pool,
-  extra: { statementTimeoutMs?: number } = {},
+  extra: { statementTimeoutMs?: number; route?: Route } = {},
 ): Promise<PostgresStore> {
+  const { route = "direct", ...rest } = extra;
   const schema = await createSchema(admin);
   const store = createPostgresStore({
-    connectionString: await getPostgresUrl(),
+    ...(await routeOptions(route)),
     schema,
     gcIntervalMs: false,
-    ...extra,
+    ...rest,
   });
   await store.migrate();
   return store;

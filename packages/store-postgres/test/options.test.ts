@@ -67,6 +67,8 @@ describe("createPostgresStore(options)", () => {
         { connectionString: url, connectTimeoutMs: -1 },
         { connectionString: url, gcIntervalMs: 1.5 },
         { connectionString: url, gcBatchSize: 0 },
+        { connectionString: url, pooler: "session" },
+        { connectionString: url, pooler: "TRANSACTION" },
       ];
       for (const options of bad) {
         expect(() => createPostgresStore(options as never)).toThrow(
