@@ -25,8 +25,11 @@ export interface Contents {
 /** Deepest JSON nesting a stored payload may have; deeper ones are foreign (A29). */
 export const MAX_PAYLOAD_DEPTH = 1000;
 
-/** Latest `createdAt`/`expiresAt` a record may claim, relative to now: the 400-day cookie cap. */
-const MAX_FUTURE_MS = 400 * 24 * 3600 * 1000;
+/**
+ * Latest `expiresAt` a record may claim, relative to now: the 400-day cookie
+ * cap, plus a day for clocks that differ between the processes of an app.
+ */
+const MAX_FUTURE_MS = 401 * 24 * 3600 * 1000;
 
 export function emptyContents(version = 1): Contents {
   return { data: Object.create(null), flash: Object.create(null), version, persist: undefined };
