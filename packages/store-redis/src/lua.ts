@@ -1,239 +1,259 @@
 /**
- * The Lua scripts of the Redis store. Each store operation that reads before
- * it writes is one script, so it runs atomically on the server: a late or
- * retried write can neither overwrite a newer version nor recreate a destroyed
- * session (checklist A18), and no interleaving splits a session from its
- * index entries.
+ * The Lua scripts of the Redis store (key layout in `layout.ts`). Each script
+ * touches the keys of one hash slot only, so it runs atomically on the server
+ * in Cluster too: a bucket script updates a session and its bucket indexes in
+ * one step, so a late or retried write can neither overwrite a newer version
+ * nor recreate a destroyed session (checklist A18).
  *
- * Layout, with `B` the hash-tagged base `{prefix}:` passed as ARGV[1]:
- * - `B s:<key>`  hash: p (payload), e (expiresAt, epoch ms), c (createdAt), v (version), u (userId, optional).
- *   Its native expiry is PEXPIREAT e, on the Redis server's clock.
- * - `B k`        sorted set, every member at score 0: all keys, in key order, for cursor paging.
- * - `B e`        sorted set scored by expiresAt: counts live sessions and finds index entries to prune.
- * - `B u:<sha1(userId)>` set of the user's keys; its expiry follows the user's latest session.
+ * Bucket scripts take `B`, the bucket's base name `<prefix>:{<tag>}:`, as
+ * ARGV[1] and the application's clock (epoch ms) as ARGV[2]. A session hash
+ * holds p (payload), e (expiresAt), c (createdAt), v (version), and for an
+ * owned session u (userId) and i (the score its entry in the user index is
+ * known to have, see below). Time is the application's clock only (checklist
+ * A20): every expiry is set relative (`PX expiresAt - now`), so a Redis clock
+ * that differs from the application's neither shortens nor lengthens a session,
+ * and a record whose expiresAt has passed on the application's clock counts as
+ * gone and is deleted when met.
  *
- * Every key starts with the same `{prefix}` hash tag, so in Redis Cluster they
- * share one slot and a script may touch the user index of a session it only
- * learns about inside the script (derived keys are in the same slot as the
- * declared ones). SHA-1 only names the user set: a collision would merely share
- * a set, and every reader checks the record's own `u` field.
+ * The user index is a sorted set in its own slot; a session's entry is written
+ * before the session (never after), with a score that is an upper bound of the
+ * session's expiresAt. Entries are only removed once their score has passed,
+ * so no interleaving of writes can leave a live session out of its owner's
+ * index; entries of destroyed or re-assigned sessions linger until then and
+ * every reader checks the session's own `u`.
  */
 
-const PRELUDE = `
+const BUCKET_PRELUDE = `
 local B = ARGV[1]
+local NOW = tonumber(ARGV[2])
 local K_INDEX = B .. 'k'
 local E_INDEX = B .. 'e'
 
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function int(s)
+  return s and #s <= 16 and string.match(s, '^%-?%d+$') and tonumber(s) or nil
 end
 
-local function user_key(u)
-  return B .. 'u:' .. redis.sha1hex(u)
-end
-
--- A user set lives as long as the user's longest-lived session, never shorter.
-local function extend(uk, e, now)
-  local ttl = redis.call('PTTL', uk)
-  if ttl < 0 or now + ttl < tonumber(e) then redis.call('PEXPIREAT', uk, e) end
-end
-
--- Deletes the record under sk (member m) with its index entries. A foreign
--- value of another type under our key is deleted too, never read as a hash.
+-- Deletes whatever is under sk (a record, or a value of another type) and its index entries.
 local function remove(sk, m)
-  if redis.call('TYPE', sk).ok == 'hash' then
-    local u = redis.call('HGET', sk, 'u')
-    if u then redis.call('SREM', user_key(u), m) end
-  end
   -- UNLINK frees a large payload off the main thread.
   redis.call('UNLINK', sk)
   redis.call('ZREM', K_INDEX, m)
   redis.call('ZREM', E_INDEX, m)
 end
 
--- Writes a record the caller has just removed. An expiresAt not in the future
--- writes nothing (the contract's "deleted instead of written").
-local function write(sk, m, p, e, c, v, u, now)
-  if tonumber(e) <= now then return end
+-- Writes a whole record (the caller checked e > NOW). i is the user index score, or nil.
+local function write(sk, m, p, e, c, v, u, i)
+  redis.call('UNLINK', sk)
   if u == '' then
     redis.call('HSET', sk, 'p', p, 'e', e, 'c', c, 'v', v)
   else
-    redis.call('HSET', sk, 'p', p, 'e', e, 'c', c, 'v', v, 'u', u)
+    redis.call('HSET', sk, 'p', p, 'e', e, 'c', c, 'v', v, 'u', u, 'i', string.format('%d', i))
   end
-  redis.call('PEXPIREAT', sk, e)
+  redis.call('PEXPIRE', sk, string.format('%d', tonumber(e) - NOW))
   redis.call('ZADD', K_INDEX, 0, m)
   redis.call('ZADD', E_INDEX, e, m)
-  if u ~= '' then
-    local uk = user_key(u)
-    redis.call('SADD', uk, m)
-    extend(uk, e, now)
-  end
 end
 
--- Index entries of natively expired sessions are pruned a bounded batch at a
--- time on every write, so the indexes stay within a constant of the live set
--- without a timer. Scores and PEXPIREAT use the same server clock, so an entry
--- at or below now names a key Redis has already expired.
-local function prune(now)
-  local stale = redis.call('ZRANGEBYSCORE', E_INDEX, '-inf', now, 'LIMIT', 0, 32)
-  if #stale > 0 then
-    redis.call('ZREM', K_INDEX, unpack(stale))
-    redis.call('ZREM', E_INDEX, unpack(stale))
-  end
+-- Index entries (and leftovers) of expired sessions are removed a bounded batch
+-- at a time by creates, so the indexes stay within a constant of the live set.
+local function prune()
+  local stale = redis.call('ZRANGEBYSCORE', E_INDEX, '-inf', NOW, 'LIMIT', 0, 32)
+  for _, m in ipairs(stale) do remove(B .. 's:' .. m, m) end
 end
 `;
 
-/** KEYS: session key, k, e. ARGV: B, key, ifVersion, payload, expiresAt, createdAt, version, userId or ''. Returns 1 or 0. */
-export const SET = `${PRELUDE}
-local sk, m, if_version = KEYS[1], ARGV[2], ARGV[3]
-if if_version == '0' then
-  if redis.call('EXISTS', sk) == 1 then return 0 end
-  local now = now_ms()
-  write(sk, m, ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], now)
-  -- Creates (as many as sessions expire, over time) prune the index entries of expired ones.
-  prune(now)
-  return 1
-end
-local f = redis.call('HMGET', sk, 'v', 'e', 'u')
-if f[1] ~= if_version then return 0 end
-local p, e, c, v, u = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
-local now = now_ms()
-local old_u = f[3] or ''
-if tonumber(e) <= now or u ~= old_u then
-  -- Rare: a deletion, or a change of owner that moves the session between user sets.
+/**
+ * KEYS: session key, k, e. ARGV: B, now, key.
+ * Returns {0} (no session), {1, p, e, c, v, u or ''} or {-1} (a malformed record
+ * or a value of another type, now deleted). A record expired on the app clock is deleted.
+ */
+export const GET = `${BUCKET_PRELUDE}
+local sk, m = KEYS[1], ARGV[3]
+local t = redis.call('TYPE', sk).ok
+if t == 'none' then return {0} end
+if t ~= 'hash' then remove(sk, m) return {-1} end
+local f = redis.call('HMGET', sk, 'p', 'e', 'c', 'v', 'u')
+if not (f[1] and int(f[2]) and int(f[3]) and int(f[4]) and int(f[4]) >= 1) then
   remove(sk, m)
-  write(sk, m, p, e, c, v, u, now)
+  return {-1}
+end
+if int(f[2]) <= NOW then remove(sk, m) return {0} end
+return {1, f[1], f[2], f[3], f[4], f[5] or ''}
+`;
+
+/**
+ * KEYS: session key, k, e.
+ * ARGV: B, now, key, ifVersion, payload, expiresAt, createdAt, version, userId or '',
+ * user index score the caller has just written for this key and userId, or ''.
+ * Returns 1 (written, or deleted when expiresAt <= now), 0 (condition failed,
+ * nothing written) or 2 (condition held but the user index entry must be
+ * written first; nothing written).
+ */
+export const SET = `${BUCKET_PRELUDE}
+local sk, m, if_version = KEYS[1], ARGV[3], ARGV[4]
+local p, e, c, v, u, indexed = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+local t = redis.call('TYPE', sk).ok
+local old_u, old_i = nil, nil
+if if_version == '0' then
+  -- A value of another type counts as taken: get() reports and deletes it.
+  if t ~= 'none' then return 0 end
+else
+  if t ~= 'hash' then return 0 end
+  local f = redis.call('HMGET', sk, 'v', 'e', 'u', 'i')
+  if f[1] ~= if_version then return 0 end
+  local old_e = int(f[2])
+  if not old_e or old_e <= NOW then
+    remove(sk, m)
+    return 0
+  end
+  old_u, old_i = f[3], int(f[4])
+end
+local ne = tonumber(e)
+if ne <= NOW then
+  -- The contract's "deleted instead of written": true, as the condition held.
+  if t ~= 'none' then remove(sk, m) end
   return 1
 end
--- The common update: same key, same owner. The key index (k) already holds
--- it; only the record, its expiry, the expiry index and the owner's set
--- expiry (when the session now outlives it) change.
-redis.call('HSET', sk, 'p', p, 'e', e, 'c', c, 'v', v)
-redis.call('PEXPIREAT', sk, e)
-redis.call('ZADD', E_INDEX, e, m)
-if u ~= '' and tonumber(e) > (tonumber(f[2]) or 0) then extend(user_key(u), e, now) end
+local i = nil
+if u ~= '' then
+  i = 0
+  if indexed ~= '' then i = tonumber(indexed) end
+  if old_u == u and old_i and old_i > i then i = old_i end
+  -- The owner's index must already cover this expiry: entries are written first.
+  if i < ne then return 2 end
+end
+write(sk, m, p, e, c, v, u, i)
+if if_version == '0' then prune() end
 return 1
 `;
 
-/** KEYS: session key, k, e. ARGV: B, key. */
-export const DESTROY = `${PRELUDE}
-remove(KEYS[1], ARGV[2])
+/** KEYS: session key, k, e. ARGV: B, now, key. Deletes whatever is under the key. */
+export const DESTROY = `${BUCKET_PRELUDE}
+remove(KEYS[1], ARGV[3])
 return 1
 `;
 
-/** KEYS: session key, k, e. ARGV: B, key, expiresAt, ifVersion or ''. Returns 1 or 0. */
-export const TOUCH = `${PRELUDE}
-local sk, m, e, if_version = KEYS[1], ARGV[2], ARGV[3], ARGV[4]
-local f = redis.call('HMGET', sk, 'v', 'e', 'u')
-if not f[1] or not f[2] then return 0 end
-if if_version ~= '' and f[1] ~= if_version then return 0 end
+/**
+ * KEYS: session key, k, e. ARGV: B, now, key, expiresAt, ifVersion or '',
+ * user index score just written or '', the owner it was written for or ''.
+ * Returns {1} (extended, or already later), {0} (missing, expired or another
+ * version) or {2, owner} (the owner's index entry must be raised first; nothing changed).
+ */
+export const TOUCH = `${BUCKET_PRELUDE}
+local sk, m, e, if_version = KEYS[1], ARGV[3], ARGV[4], ARGV[5]
+if redis.call('TYPE', sk).ok ~= 'hash' then return {0} end
+local f = redis.call('HMGET', sk, 'v', 'e', 'u', 'i')
+local old_e = int(f[2])
+if not f[1] or not old_e then return {0} end
+if old_e <= NOW then
+  remove(sk, m)
+  return {0}
+end
+if if_version ~= '' and f[1] ~= if_version then return {0} end
+local ne = tonumber(e)
 -- Never shortens: expiry only moves forward (checklist A20).
-if tonumber(e) > tonumber(f[2]) then
-  local now = now_ms()
+if ne <= old_e then return {1} end
+if f[3] then
+  local i = int(f[4]) or 0
+  if ARGV[6] ~= '' and ARGV[7] == f[3] and tonumber(ARGV[6]) > i then i = tonumber(ARGV[6]) end
+  if i < ne then return {2, f[3]} end
+  redis.call('HSET', sk, 'e', e, 'i', string.format('%d', i))
+else
   redis.call('HSET', sk, 'e', e)
-  redis.call('PEXPIREAT', sk, e)
-  redis.call('ZADD', E_INDEX, e, m)
-  if f[3] then extend(user_key(f[3]), e, now) end
 end
+redis.call('PEXPIRE', sk, string.format('%d', ne - NOW))
+redis.call('ZADD', E_INDEX, e, m)
+return {1}
+`;
+
+/**
+ * First step of a rename: deletes the old record if it is live (and at
+ * ifVersion, when given), so no write to the old key can succeed afterwards.
+ * KEYS: old session key, k, e. ARGV: B, now, oldKey, ifVersion or ''. Returns 1 or 0.
+ */
+export const RETIRE = `${BUCKET_PRELUDE}
+local sk, m = KEYS[1], ARGV[3]
+if redis.call('TYPE', sk).ok ~= 'hash' then return 0 end
+local f = redis.call('HMGET', sk, 'v', 'e')
+local old_e = int(f[2])
+if not f[1] or not old_e or old_e <= NOW then return 0 end
+if ARGV[4] ~= '' and f[1] ~= ARGV[4] then return 0 end
+remove(sk, m)
 return 1
 `;
 
 /**
- * KEYS: old session key, new session key, k, e.
- * ARGV: B, oldKey, newKey, ifVersion or '', payload, expiresAt, createdAt, version, userId or ''.
- * Returns 1 (moved), 0 (old missing or at another version), -1 (new key taken).
+ * KEYS: session key, k, e. ARGV: B, now, key, userId.
+ * Deletes the record if it belongs to userId. Returns 1 if it was live, else 0.
  */
-export const RENAME = `${PRELUDE}
-local old_sk, new_sk = KEYS[1], KEYS[2]
-local v = redis.call('HGET', old_sk, 'v')
-if not v then return 0 end
-if ARGV[4] ~= '' and v ~= ARGV[4] then return 0 end
-if redis.call('EXISTS', new_sk) == 1 then return -1 end
-local now = now_ms()
-remove(old_sk, ARGV[2])
-write(new_sk, ARGV[3], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], now)
-prune(now)
-return 1
+export const DESTROY_IF_OWNER = `${BUCKET_PRELUDE}
+local sk, m = KEYS[1], ARGV[3]
+if redis.call('TYPE', sk).ok ~= 'hash' then return 0 end
+local f = redis.call('HMGET', sk, 'u', 'e')
+if f[1] ~= ARGV[4] then return 0 end
+remove(sk, m)
+local e = int(f[2])
+if e and e > NOW then return 1 end
+return 0
+`;
+
+/** KEYS: k, e. ARGV: B, now. Returns the number of the bucket's live sessions. */
+export const COUNT = `${BUCKET_PRELUDE}
+return redis.call('ZCOUNT', E_INDEX, '(' .. ARGV[2], '+inf')
 `;
 
 /**
- * KEYS: k, e (for routing). ARGV: B, userId.
- * Returns a flat list: key, payload, expiresAt, createdAt, version for each live session.
- * Members whose record is gone or now belongs to someone else are dropped from the set.
- */
-export const LIST_BY_USER = `${PRELUDE}
-local u = ARGV[2]
-local uk = user_key(u)
-local out = {}
-for _, m in ipairs(redis.call('SMEMBERS', uk)) do
-  local sk = B .. 's:' .. m
-  local f = false
-  if redis.call('TYPE', sk).ok == 'hash' then f = redis.call('HMGET', sk, 'p', 'e', 'c', 'v', 'u') end
-  if f and f[5] == u and f[1] and f[2] and f[3] and f[4] then
-    out[#out + 1] = m
-    out[#out + 1] = f[1]
-    out[#out + 1] = f[2]
-    out[#out + 1] = f[3]
-    out[#out + 1] = f[4]
-  else
-    redis.call('SREM', uk, m)
-  end
-end
-return out
-`;
-
-/** KEYS: k, e (for routing). ARGV: B, userId, exceptKey or ''. Returns how many sessions were destroyed. */
-export const DESTROY_BY_USER = `${PRELUDE}
-local u, except = ARGV[2], ARGV[3]
-local uk = user_key(u)
-local destroyed = 0
-for _, m in ipairs(redis.call('SMEMBERS', uk)) do
-  local sk = B .. 's:' .. m
-  local owner = false
-  if redis.call('TYPE', sk).ok == 'hash' then owner = redis.call('HGET', sk, 'u') end
-  if owner ~= u then
-    redis.call('SREM', uk, m)
-  elseif m ~= except then
-    remove(sk, m)
-    destroyed = destroyed + 1
-  end
-end
-return destroyed
-`;
-
-/** KEYS: k, e. ARGV: B. Returns the number of live sessions. */
-export const COUNT = `${PRELUDE}
-return redis.call('ZCOUNT', E_INDEX, '(' .. now_ms(), '+inf')
-`;
-
-/**
- * KEYS: k, e. ARGV: B, cursor ('' for the start), limit.
- * Returns { next cursor or '', live keys }. The cursor is the last key looked
- * at: the k index is ordered by key, so a key live throughout the iteration is
+ * KEYS: k, e. ARGV: B, now, cursor ('' for the bucket's start), limit.
+ * Returns { the last key looked at if the page was full (the bucket may hold
+ * more) else '', live keys }.
+ * The k index is ordered by key, so a key live throughout an iteration is
  * returned exactly once whatever is written meanwhile.
  */
-export const KEYS_PAGE = `${PRELUDE}
-local limit = tonumber(ARGV[3])
+export const KEYS_PAGE = `${BUCKET_PRELUDE}
+local limit = tonumber(ARGV[4])
 local from = '-'
-if ARGV[2] ~= '' then from = '(' .. ARGV[2] end
+if ARGV[3] ~= '' then from = '(' .. ARGV[3] end
 local page = redis.call('ZRANGEBYLEX', K_INDEX, from, '+', 'LIMIT', 0, limit)
-local live, stale = {}, {}
+local live = {}
 for _, m in ipairs(page) do
-  if redis.call('EXISTS', B .. 's:' .. m) == 1 then live[#live + 1] = m else stale[#stale + 1] = m end
+  local e = tonumber(redis.call('ZSCORE', E_INDEX, m))
+  if e and e > NOW and redis.call('EXISTS', B .. 's:' .. m) == 1 then
+    live[#live + 1] = m
+  else
+    remove(B .. 's:' .. m, m)
+  end
 end
-if #stale > 0 then
-  redis.call('ZREM', K_INDEX, unpack(stale))
-  redis.call('ZREM', E_INDEX, unpack(stale))
-end
-local cursor = ''
-if #page == limit then cursor = page[#page] end
-return { cursor, live }
+-- A full page may have more after it: the caller resumes after its last key.
+local last = ''
+if #page == limit then last = page[#page] end
+return { last, live }
 `;
 
-/** KEYS: k, e. ARGV: B, batch size. Deletes up to a batch of sessions; returns how many keys it looked at. */
-export const CLEAR_BATCH = `${PRELUDE}
-local page = redis.call('ZRANGE', K_INDEX, 0, tonumber(ARGV[2]) - 1)
+/** KEYS: k, e. ARGV: B, now, batch size. Deletes up to a batch of sessions; returns how many it looked at. */
+export const CLEAR_BATCH = `${BUCKET_PRELUDE}
+local page = redis.call('ZRANGE', K_INDEX, 0, tonumber(ARGV[3]) - 1)
 for _, m in ipairs(page) do remove(B .. 's:' .. m, m) end
 return #page
+`;
+
+/**
+ * The user index. KEYS: user index key. ARGV: now, key, score.
+ * Adds (or raises) the key's entry, drops entries whose score has passed, and
+ * keeps the index alive as long as its highest score.
+ */
+export const INDEX_ADD = `
+local uk, now, m, score = KEYS[1], tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', uk, '-inf', '(' .. ARGV[1])
+redis.call('ZADD', uk, 'GT', ARGV[3], m)
+local ttl = redis.call('PTTL', uk)
+if ttl < 0 or ttl < score - now then
+  redis.call('PEXPIRE', uk, string.format('%d', score - now))
+end
+return 1
+`;
+
+/** KEYS: user index key. ARGV: now. Drops entries whose score has passed; returns the other keys. */
+export const INDEX_LIST = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
+return redis.call('ZRANGE', KEYS[1], 0, -1)
 `;

@@ -16,14 +16,17 @@ import {
   type StoreWith,
 } from "@sessionkit/core";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { BUCKET_COUNT, bucketOf, bucketTags, userHash } from "./layout.js";
 import {
   CLEAR_BATCH,
   COUNT,
   DESTROY,
-  DESTROY_BY_USER,
+  DESTROY_IF_OWNER,
+  GET,
+  INDEX_ADD,
+  INDEX_LIST,
   KEYS_PAGE,
-  LIST_BY_USER,
-  RENAME,
+  RETIRE,
   SET,
   TOUCH,
 } from "./lua.js";
@@ -33,26 +36,37 @@ const STORE = "redis";
 /** Options shared by both ways of connecting ({@link RedisStoreOptions}). */
 export interface RedisStoreCommonOptions {
   /**
-   * Namespace of this store's keys. It becomes the hash tag `{prefix}` that
-   * starts every key, so in Redis Cluster all of a store's keys share one slot.
-   * Letters, digits and `_ - . : /`, 1 to 64 characters.
+   * Namespace of this store's keys: every key starts with `<prefix>:`. The
+   * sessions spread over 256 buckets, each its own hash tag, so in Redis
+   * Cluster they spread over every master. Letters, digits and `_ - . : /`,
+   * 1 to 64 characters.
    * @default "sess"
    */
   readonly prefix?: string;
   /**
    * Longest time one store call may take, in ms, including waiting for the
-   * first connection (every operation is one round trip; `clear()` applies it
-   * per batch). Past it the call rejects with `STORE_TIMEOUT` (a write may or
+   * first connection and every round trip of the call (`clear()` applies it
+   * per round of batches). Past it the call rejects with `STORE_TIMEOUT` (a write may or
    * may not have been applied; it was conditional, so it cannot resurrect anything).
    * @default 2000
    */
   readonly commandTimeoutMs?: number;
   /**
    * Called when a record under this store's prefix is malformed or of a foreign
-   * type; `get()` then answers `null` (no session). The error names no key.
+   * type; the store deletes it and `get()` answers `null` (no session). The
+   * error names no key.
    * @default (error) => console.warn(error.message)
    */
   readonly onCorruptRecord?: (error: SessionError) => void;
+  /**
+   * The application's clock, in epoch ms, read at every call: the one clock of
+   * the store (checklist A20). Expiries are sent to Redis as relative TTLs
+   * (`expiresAt - now()`), so a Redis server whose clock differs from the
+   * application's neither shortens nor lengthens sessions. Pass the same clock
+   * as the session manager's.
+   * @default Date.now
+   */
+  readonly now?: () => number;
 }
 
 /** Connect with a client you created and own: standalone, Sentinel or Cluster. */
@@ -91,10 +105,18 @@ const PREFIX = /^[A-Za-z0-9_\-.:/]{1,64}$/;
 const INTEGER = /^-?\d{1,16}$/;
 const MAX_PAGE = 1_000;
 const CLEAR_BATCH_SIZE = 500;
+/** Buckets read per round of `keys()`: an almost empty store still pages in a few steps. */
+const KEYS_BUCKETS_PER_STEP = 16;
+/** Least headroom of a user index entry's score past the session's expiresAt, ms. */
+const INDEX_HEADROOM_MS = 60_000;
 
-/** Messages of ioredis and Redis errors that mean "the server is not reachable right now". */
+/**
+ * Messages of ioredis and Redis errors that mean "the server is not reachable
+ * right now". "Too many Cluster redirections" happens while a Cluster fails
+ * over: slots point at a master that is gone or not yet promoted.
+ */
 const UNAVAILABLE =
-  /Stream isn't writeable|Connection is closed|connect E|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|MaxRetriesPerRequest|None of startup nodes|Failed to refresh slots cache|All sentinels are unreachable|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|LOADING|READONLY|NOREPLICAS|Cluster isn't ready/;
+  /Stream isn't writeable|Connection is closed|connect E|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|MaxRetriesPerRequest|None of startup nodes|Failed to refresh slots cache|Too many Cluster redirections|All sentinels are unreachable|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|LOADING|READONLY|NOREPLICAS|Cluster isn't ready/;
 
 function classify(error: unknown): ErrorCode {
   const message = error instanceof Error ? `${error.name} ${error.message}` : String(error);
@@ -128,15 +150,17 @@ interface Script {
 
 const script = (source: string): Script => ({ source, sha: sha1(source) });
 const scripts = {
+  get: script(GET),
   set: script(SET),
   destroy: script(DESTROY),
   touch: script(TOUCH),
-  rename: script(RENAME),
-  listByUser: script(LIST_BY_USER),
-  destroyByUser: script(DESTROY_BY_USER),
+  retire: script(RETIRE),
+  destroyIfOwner: script(DESTROY_IF_OWNER),
   count: script(COUNT),
   keys: script(KEYS_PAGE),
   clear: script(CLEAR_BATCH),
+  indexAdd: script(INDEX_ADD),
+  indexList: script(INDEX_LIST),
 };
 
 /** Settings for clients the store creates: fail fast, never replay (checklist A30, A31). */
@@ -320,9 +344,10 @@ function toRecord(
 
 /**
  * Creates a session store on Redis (standalone, Sentinel or Cluster) through
- * ioredis. Every read-modify-write is one Lua script, so compare-and-set,
- * rename and the per-user index are atomic, and every write sets a native
- * expiry (`PEXPIREAT expiresAt`).
+ * ioredis. Every read-modify-write of a session is one Lua script, so
+ * compare-and-set and touch are atomic, and every write sets a native expiry
+ * (`PX expiresAt - now()`, on the application's clock). Sessions spread over
+ * 256 hash-tagged buckets, so a Cluster's masters share them.
  *
  * @example
  * ```ts
@@ -358,11 +383,13 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const prefix = options.prefix ?? parsed?.prefix ?? "sess";
   if (typeof prefix !== "string" || !PREFIX.test(prefix)) {
     throw new TypeError(
-      "createRedisStore: prefix must be 1 to 64 letters, digits or _ - . : / (no braces: it becomes the hash tag)",
+      "createRedisStore: prefix must be 1 to 64 letters, digits or _ - . : / (no braces)",
     );
   }
   const onCorruptRecord =
     options.onCorruptRecord ?? ((error: SessionError) => console.warn(error.message));
+  const now = options.now ?? Date.now;
+  if (typeof now !== "function") throw new TypeError("createRedisStore: now must be a function");
 
   const owned = options.client === undefined;
   const client = options.client ?? (parsed as ParsedUrl).connect(commandTimeoutMs);
@@ -384,9 +411,16 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     client.once("close", () => (startupFailed = true));
   }
 
-  const base = `{${prefix}}:`;
-  const sessionKey = (key: string) => `${base}s:${key}`;
-  const indexKeys = [`${base}k`, `${base}e`] as const;
+  const tags = bucketTags();
+  /** `<prefix>:{<tag>}:`, the base name of bucket `b`'s keys (one hash slot). */
+  const bucketBase = (b: number): string => `${prefix}:{${tags[b]}}:`;
+  /** KEYS and the bucket base of a bucket script about one session. */
+  const sessionScriptKeys = (key: string): { keys: string[]; base: string } => {
+    const base = bucketBase(bucketOf(key));
+    return { keys: [`${base}s:${key}`, `${base}k`, `${base}e`], base };
+  };
+  const userIndexKey = (userId: string): string => `${prefix}:{u:${userHash(userId)}}`;
+  const allBuckets = Array.from({ length: BUCKET_COUNT }, (_, b) => b);
 
   /**
    * Settles when the first connection attempt does: resolves on ready, rejects
@@ -429,7 +463,14 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
    */
   const dropStalledConnection = (): void => {
     if (!owned || closed || client.status !== "ready") return;
+    // disconnect() only ends the socket, and ioredis destroys it 2 s later
+    // (its disconnectTimeout): a frozen peer never drains the socket, so the
+    // queued commands would stay in memory until then. Destroying the sockets
+    // rejects them at once; ioredis then reconnects as after any lost connection.
+    const sockets =
+      client instanceof Cluster ? client.nodes().map((node) => node.stream) : [client.stream];
     client.disconnect(true);
+    for (const socket of sockets) socket?.destroy();
   };
 
   /**
@@ -498,11 +539,61 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     args: readonly (string | number)[],
   ): Promise<unknown> => {
     try {
-      return await client.evalsha(which.sha, keys.length, ...keys, base, ...args);
+      return await client.evalsha(which.sha, keys.length, ...keys, ...args);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
-      return client.eval(which.source, keys.length, ...keys, base, ...args);
+      return client.eval(which.source, keys.length, ...keys, ...args);
     }
+  };
+
+  /** The application's clock, read at call time: the one clock of this store (A20). */
+  const clock = (): number => {
+    const at = now();
+    if (!Number.isFinite(at)) throw new TypeError("createRedisStore: now() must return epoch ms");
+    return Math.floor(at);
+  };
+
+  /** Runs a bucket script about one session (KEYS: the session, its bucket's k and e). */
+  const onSession = (
+    which: Script,
+    key: string,
+    args: readonly (string | number)[],
+  ): Promise<unknown> => {
+    const { keys, base } = sessionScriptKeys(key);
+    return evaluate(which, keys, [base, String(clock()), key, ...args]);
+  };
+
+  /** Runs a bucket script about a whole bucket (KEYS: its k and e). */
+  const onBucket = (
+    which: Script,
+    bucket: number,
+    args: readonly (string | number)[],
+  ): Promise<unknown> => {
+    const base = bucketBase(bucket);
+    return evaluate(which, [`${base}k`, `${base}e`], [base, String(clock()), ...args]);
+  };
+
+  /**
+   * Writes (or raises) `key`'s entry in the user's index, in the user's own
+   * slot, before the session itself is written, with a score past `expiresAt`
+   * (headroom: as long again as the session has left, at least a minute), so
+   * later touches rarely need to raise it. Resolves to the score.
+   */
+  const indexUser = async (userId: string, key: string, expiresAt: number): Promise<number> => {
+    const at = clock();
+    const score = expiresAt + Math.max(expiresAt - at, INDEX_HEADROOM_MS);
+    await evaluate(scripts.indexAdd, [userIndexKey(userId)], [String(at), key, String(score)]);
+    return score;
+  };
+
+  /** The keys in a user's index (entries whose score has not passed), of any owner. */
+  const indexedKeys = async (userId: string): Promise<string[]> => {
+    const members = (await evaluate(
+      scripts.indexList,
+      [userIndexKey(userId)],
+      [String(clock())],
+    )) as string[];
+    return members.filter(isStoreKey);
   };
 
   const recordArgs = (record: SessionRecord): string[] => [
@@ -517,11 +608,26 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     onCorruptRecord(
       new SessionError(
         ErrorCode.STORE_ERROR,
-        `redis: ${operation} found a malformed record under prefix "${prefix}"; treated as no session`,
+        `redis: ${operation} found a malformed record or a value of another type under prefix "${prefix}"; deleted it and treated it as no session`,
         { store: STORE, operation },
       ),
     );
     return null;
+  };
+
+  /** Reads one session through the GET script: deletes what is expired, malformed or foreign. */
+  const load = async (operation: string, key: string): Promise<SessionRecord | null> => {
+    const reply = (await onSession(scripts.get, key, [])) as [number, ...string[]];
+    if (reply[0] === 0) return null;
+    if (reply[0] !== 1) return corrupt(operation);
+    const [, payload, expires, created, version, userId] = reply;
+    const record = toRecord(payload, expires, created, version, userId === "" ? undefined : userId);
+    if (record === undefined) {
+      // Integers beyond the safe range: not one of ours either.
+      await onSession(scripts.destroy, key, []);
+      return corrupt(operation);
+    }
+    return record;
   };
 
   return {
@@ -530,22 +636,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
 
     async get(key) {
       assertStorable(STORE, key);
-      return run("get", async () => {
-        let fields: Record<string, string>;
-        try {
-          fields = await client.hgetall(sessionKey(key));
-        } catch (error) {
-          if (error instanceof Error && error.message.startsWith("WRONGTYPE"))
-            return corrupt("get");
-          throw error;
-        }
-        if (Object.keys(fields).length === 0) return null;
-        const record = toRecord(fields.p, fields.e, fields.c, fields.v, fields.u);
-        if (record === undefined) return corrupt("get");
-        // Redis expires the key on its own clock; this also honours the app's
-        // clock so a record past its expiresAt is never handed out.
-        return record.expiresAt <= Date.now() ? null : record;
-      });
+      return run("get", () => load("get", key));
     },
 
     async set(key, record, setOptions) {
@@ -555,18 +646,32 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         throw new TypeError("redis: set() needs options.ifVersion, a non-negative integer");
       }
       return run("set", async () => {
-        const result = await evaluate(
-          scripts.set,
-          [sessionKey(key), ...indexKeys],
-          [key, String(ifVersion), ...recordArgs(record)],
-        );
+        const { userId } = record;
+        const attempt = (indexed: number | undefined) =>
+          onSession(scripts.set, key, [
+            String(ifVersion),
+            ...recordArgs(record),
+            indexed === undefined ? "" : String(indexed),
+          ]);
+        // A create of an owned session writes its index entry first; an update
+        // usually finds its entry already covering the new expiry (else the
+        // script writes nothing and answers 2, and the entry is raised first).
+        let indexed: number | undefined;
+        if (userId !== undefined && ifVersion === 0 && record.expiresAt > clock()) {
+          indexed = await indexUser(userId, key, record.expiresAt);
+        }
+        let result = await attempt(indexed);
+        if (result === 2 && userId !== undefined) {
+          indexed = await indexUser(userId, key, record.expiresAt);
+          result = await attempt(indexed);
+        }
         return result === 1;
       });
     },
 
     async destroy(key) {
       assertStorable(STORE, key);
-      await run("destroy", () => evaluate(scripts.destroy, [sessionKey(key), ...indexKeys], [key]));
+      await run("destroy", () => onSession(scripts.destroy, key, []));
     },
 
     async touch(key, expiresAt, touchOptions = {}) {
@@ -578,13 +683,25 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       if (ifVersion !== undefined && !(Number.isSafeInteger(ifVersion) && ifVersion >= 1)) {
         throw new TypeError("redis: touch() ifVersion must be a positive integer");
       }
+      const version = ifVersion === undefined ? "" : String(ifVersion);
       return run("touch", async () => {
-        const result = await evaluate(
-          scripts.touch,
-          [sessionKey(key), ...indexKeys],
-          [key, String(expiresAt), ifVersion === undefined ? "" : String(ifVersion)],
-        );
-        return result === 1;
+        let indexed = "";
+        let owner = "";
+        // An owned session whose index entry does not cover the new expiry:
+        // raise the entry, then touch. A second owner change in between is a
+        // data write the touch lost to; it then answers false.
+        for (let round = 0; round < 3; round++) {
+          const reply = (await onSession(scripts.touch, key, [
+            String(expiresAt),
+            version,
+            indexed,
+            owner,
+          ])) as [number, string?];
+          if (reply[0] !== 2) return reply[0] === 1;
+          owner = reply[1] as string;
+          indexed = String(await indexUser(owner, key, expiresAt));
+        }
+        return false;
       });
     },
 
@@ -595,27 +712,52 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       if (ifVersion !== undefined && !(Number.isSafeInteger(ifVersion) && ifVersion >= 1)) {
         throw new TypeError("redis: rename() ifVersion must be a positive integer");
       }
-      const result = await run("rename", () =>
-        evaluate(
-          scripts.rename,
-          [sessionKey(oldKey), sessionKey(newKey), ...indexKeys],
-          [oldKey, newKey, ifVersion === undefined ? "" : String(ifVersion), ...recordArgs(record)],
-        ),
-      );
-      if (result === -1) throw new TypeError("rename(): the new key is already in use");
-      return result === 1;
+      const result = await run("rename", async () => {
+        const { userId } = record;
+        // The two keys are in different slots (in Cluster, often on different
+        // masters), so a rename is three steps: check the new key is free and
+        // write the new owner's index entry; retire the old record by
+        // compare-and-set (from then on no write to the old key can succeed);
+        // create the new one. A crash between the last two logs the user out
+        // and never leaves two live records.
+        const [occupant, indexed] = await Promise.all([
+          load("rename", newKey),
+          userId === undefined || record.expiresAt <= clock()
+            ? undefined
+            : indexUser(userId, newKey, record.expiresAt),
+        ]);
+        if (occupant !== null) return "taken";
+        if (
+          (await onSession(scripts.retire, oldKey, [
+            ifVersion === undefined ? "" : String(ifVersion),
+          ])) !== 1
+        )
+          return "stale";
+        const created = await onSession(scripts.set, newKey, [
+          "0",
+          ...recordArgs(record),
+          indexed === undefined ? "" : String(indexed),
+        ]);
+        return created === 1 ? "moved" : "lost";
+      });
+      if (result === "taken") throw new TypeError("rename(): the new key is already in use");
+      if (result === "lost") {
+        throw new TypeError(
+          "rename(): the new key was taken while renaming; the old session was already removed",
+        );
+      }
+      return result === "moved";
     },
 
     async listByUser(userId) {
       checkUserId(userId);
       return run("listByUser", async () => {
-        const flat = (await evaluate(scripts.listByUser, indexKeys, [userId])) as string[];
+        const keys = await indexedKeys(userId);
+        const records = await Promise.all(keys.map((key) => load("listByUser", key)));
         const out: StoredSession[] = [];
-        const now = Date.now();
-        for (let i = 0; i + 4 < flat.length; i += 5) {
-          const record = toRecord(flat[i + 1], flat[i + 2], flat[i + 3], flat[i + 4], userId);
-          if (record === undefined) corrupt("listByUser");
-          else if (record.expiresAt > now) out.push({ key: flat[i] as string, record });
+        for (const [i, record] of records.entries()) {
+          // The index may name sessions since destroyed or given to another user.
+          if (record?.userId === userId) out.push({ key: keys[i] as string, record });
         }
         return out;
       });
@@ -625,23 +767,32 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       checkUserId(userId);
       const exceptKey = destroyOptions.exceptKey;
       if (exceptKey !== undefined) assertStorable(STORE, exceptKey);
-      return run("destroyByUser", async () =>
-        Number(await evaluate(scripts.destroyByUser, indexKeys, [userId, exceptKey ?? ""])),
-      );
+      return run("destroyByUser", async () => {
+        const keys = (await indexedKeys(userId)).filter((key) => key !== exceptKey);
+        const results = await Promise.all(
+          keys.map((key) => onSession(scripts.destroyIfOwner, key, [userId])),
+        );
+        return results.filter((result) => result === 1).length;
+      });
     },
 
     async count() {
-      return run("count", async () => Number(await evaluate(scripts.count, indexKeys, [])));
+      return run("count", async () => {
+        const counts = await Promise.all(allBuckets.map((b) => onBucket(scripts.count, b, [])));
+        return counts.reduce((sum: number, n) => sum + Number(n), 0);
+      });
     },
 
     async clear() {
-      // In batches, so one call never blocks Redis for long; sessions written
-      // while it runs may survive it.
-      for (;;) {
+      // Every bucket in batches, the buckets in parallel, so one call never
+      // blocks a server for long; sessions written while it runs may survive it.
+      let pending = allBuckets;
+      while (pending.length > 0) {
+        const current = pending;
         const seen = await run("clear", () =>
-          evaluate(scripts.clear, indexKeys, [CLEAR_BATCH_SIZE]),
+          Promise.all(current.map((b) => onBucket(scripts.clear, b, [CLEAR_BATCH_SIZE]))),
         );
-        if (Number(seen) === 0) return;
+        pending = current.filter((_, i) => Number(seen[i]) > 0);
       }
     },
 
@@ -655,11 +806,31 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         throw new TypeError("redis: keys() cursor must be one returned by keys()");
       }
       return run("keys", async () => {
-        const [next, keys] = (await evaluate(scripts.keys, indexKeys, [cursor ?? "", limit])) as [
-          string,
-          string[],
-        ];
-        return { keys, cursor: next === "" ? null : next };
+        // Keys are in key order across buckets too (a bucket is the key's first
+        // two hex digits), so the cursor stays "the last key looked at".
+        const out: string[] = [];
+        let bucket = cursor === null ? 0 : bucketOf(cursor);
+        let from = cursor ?? "";
+        while (bucket < BUCKET_COUNT) {
+          const group = allBuckets.slice(bucket, bucket + KEYS_BUCKETS_PER_STEP);
+          const room = limit - out.length;
+          const pages = (await Promise.all(
+            group.map((b, i) => onBucket(scripts.keys, b, [i === 0 ? from : "", room])),
+          )) as [string, string[]][];
+          for (const [last, live] of pages) {
+            const left = limit - out.length;
+            if (live.length > left) {
+              out.push(...live.slice(0, left));
+              return { keys: out, cursor: out[out.length - 1] as string };
+            }
+            out.push(...live);
+            if (last !== "") return { keys: out, cursor: last };
+            if (out.length === limit) return { keys: out, cursor: out[out.length - 1] as string };
+          }
+          bucket += group.length;
+          from = "";
+        }
+        return { keys: out, cursor: null };
       });
     },
 

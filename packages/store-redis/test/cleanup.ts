@@ -1,18 +1,34 @@
 import type { StoreInspector } from "@sessionkit/conformance";
 import type { SessionStore } from "@sessionkit/core";
 import type { Cluster, Redis } from "ioredis";
+import { bucketOf, bucketTags, userHash } from "../src/layout.js";
+
+/** The Redis key of session `key` in the store with `prefix` (the documented layout). */
+export function sessionKeyName(prefix: string, key: string): string {
+  return `${prefix}:{${bucketTags()[bucketOf(key)]}}:s:${key}`;
+}
+
+/** The Redis key of the bucket indexes (`k` or `e`) holding `key`. */
+export function bucketIndexName(prefix: string, key: string, index: "k" | "e"): string {
+  return `${prefix}:{${bucketTags()[bucketOf(key)]}}:${index}`;
+}
+
+/** The Redis key of a user's index. */
+export function userIndexName(prefix: string, userId: string): string {
+  return `${prefix}:{u:${userHash(userId)}}`;
+}
 
 /**
  * Deletes the keys of the given store prefixes on one node with SCAN + UNLINK
- * in batches (never KEYS or FLUSHDB on a shared server). All keys of a prefix
- * share its hash tag, so each batch is single-slot on a Cluster node too.
+ * (never KEYS or FLUSHDB on a shared server). One UNLINK per key: a store's
+ * keys span many slots, and a Cluster node refuses multi-slot commands.
  */
 export async function removePrefixes(node: Redis, prefixes: readonly string[]): Promise<void> {
   for (const prefix of prefixes) {
     let cursor = "0";
     do {
-      const [next, keys] = await node.scan(cursor, "MATCH", `{${prefix}}:*`, "COUNT", 1_000);
-      if (keys.length > 0) await node.unlink(...keys);
+      const [next, keys] = await node.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1_000);
+      await Promise.all(keys.map((key) => node.unlink(key)));
       cursor = next;
     } while (cursor !== "0");
   }
@@ -23,7 +39,7 @@ export async function keysOf(node: Redis, prefix: string): Promise<string[]> {
   const found: string[] = [];
   let cursor = "0";
   do {
-    const [next, keys] = await node.scan(cursor, "MATCH", `{${prefix}}:*`, "COUNT", 1_000);
+    const [next, keys] = await node.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1_000);
     found.push(...keys);
     cursor = next;
   } while (cursor !== "0");

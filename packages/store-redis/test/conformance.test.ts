@@ -3,7 +3,7 @@ import type { SessionStore } from "@sessionkit/core";
 import { createRedisStore, type RedisStore } from "@sessionkit/store-redis";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
-import { redisInspector, removePrefixes } from "./cleanup.js";
+import { redisInspector, removePrefixes, sessionKeyName } from "./cleanup.js";
 
 // One client for all stores (each with its own prefix), one for raw inspection.
 let client: Redis;
@@ -27,7 +27,7 @@ afterAll(async () => {
 const sessionKey = (store: SessionStore, key: string): string => {
   const prefix = prefixes.get(store);
   if (prefix === undefined) throw new Error("store not created by this file");
-  return `{${prefix}}:s:${key}`;
+  return sessionKeyName(prefix, key);
 };
 
 describeStoreConformance<RedisStore>("redis", {

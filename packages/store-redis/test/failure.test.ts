@@ -10,7 +10,7 @@ import {
 import { createRedisStore, type RedisStore } from "@sessionkit/store-redis";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { removePrefixes } from "./cleanup.js";
+import { removePrefixes, sessionKeyName } from "./cleanup.js";
 
 const TIMEOUT_MS = 500;
 const PASSWORD = "hunter2-correct-horse";
@@ -195,7 +195,7 @@ describe("redis store while the server is down (A30, A31)", () => {
     await p.resume();
     await ready;
     expect(await store.get(key)).toBeNull();
-    expect(await raw.exists(`{${prefix}}:s:${key}`)).toBe(0);
+    expect(await raw.exists(sessionKeyName(prefix, key))).toBe(0);
   });
 
   it("errors never show the password of the URL (A39)", async () => {

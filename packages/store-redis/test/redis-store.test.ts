@@ -1,9 +1,17 @@
 import { getRedisUrl, makeRecord, randomKey, uniqueName } from "@sessionkit/conformance";
-import { createStoreRegistry, type SessionError } from "@sessionkit/core";
+import { createStoreRegistry, type SessionError, type SessionRecord } from "@sessionkit/core";
 import { createRedisStore, type RedisStore, redisProvider } from "@sessionkit/store-redis";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { keysOf, removePrefixes } from "./cleanup.js";
+import { bucketTags, keySlot } from "../src/layout.js";
+import {
+  bucketIndexName,
+  keysOf,
+  removePrefixes,
+  sessionKeyName,
+  userIndexName,
+} from "./cleanup.js";
+import { until } from "./redis-processes.js";
 
 let redisUrl: string;
 let client: Redis;
@@ -24,45 +32,84 @@ afterAll(async () => {
   await Promise.all([client.quit(), raw.quit()]);
 });
 
-function fresh(options: { onCorruptRecord?: (error: SessionError) => void } = {}) {
+function fresh(
+  options: { onCorruptRecord?: (error: SessionError) => void; now?: () => number } = {},
+) {
   const prefix = uniqueName("skredis");
   prefixes.push(prefix);
   const store = createRedisStore({ client, prefix, ...options });
   stores.push(store);
-  return { store, prefix, key: (k: string) => `{${prefix}}:s:${k}` };
+  return {
+    store,
+    prefix,
+    key: (k: string) => sessionKeyName(prefix, k),
+    userKey: (userId: string) => userIndexName(prefix, userId),
+  };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A clock the test moves by hand, starting at the real time plus `offsetMs`. */
+function manualClock(offsetMs = 0) {
+  let at = Date.now() + offsetMs;
+  return {
+    now: () => at,
+    advance(ms: number) {
+      at += ms;
+    },
+  };
+}
+
+/** A random store key in bucket `hex` (two hex digits). */
+const keyInBucket = (hex: string) => hex + randomKey().slice(2);
+
+/** A record on the clock `now`: created now, expiring `ttlMs` later. */
+function recordAt(now: number, overrides: Partial<SessionRecord> = {}, ttlMs = 60_000) {
+  return makeRecord({ createdAt: now, expiresAt: now + ttlMs, ...overrides });
+}
 
 describe("key layout", () => {
-  it("every key a store writes starts with its {prefix} hash tag and has the documented type", async () => {
+  it("every key a store writes starts with <prefix>: and has the documented type", async () => {
     const { store, prefix } = fresh();
-    const a = randomKey();
-    const b = randomKey();
+    const a = keyInBucket("00");
+    const b = keyInBucket("ff");
     await store.set(a, makeRecord({ userId: "alice" }), { ifVersion: 0 });
     await store.set(b, makeRecord(), { ifVersion: 0 });
     await store.touch(a, Date.now() + 120_000);
     const keys = await keysOf(raw, prefix);
-    for (const key of keys) expect(key.startsWith(`{${prefix}}:`)).toBe(true);
     const types = Object.fromEntries(
       await Promise.all(
-        keys.map(async (key) => [key.slice(prefix.length + 3), await raw.type(key)]),
+        keys.map(async (key) => [key.slice(prefix.length + 1), await raw.type(key)]),
       ),
     );
+    const [first, last] = [bucketTags()[0], bucketTags()[255]];
     expect(types).toEqual({
-      e: "zset",
-      k: "zset",
-      [`s:${a}`]: "hash",
-      [`s:${b}`]: "hash",
-      // SHA-1 of "alice", as the Lua scripts derive it.
-      "u:522b276a356bdf39013dfabea2cd43e141ecc9e8": "set",
+      [`{${first}}:s:${a}`]: "hash",
+      [`{${first}}:k`]: "zset",
+      [`{${first}}:e`]: "zset",
+      [`{${last}}:s:${b}`]: "hash",
+      [`{${last}}:k`]: "zset",
+      [`{${last}}:e`]: "zset",
+      // SHA-1 of "alice", as the store derives it.
+      "{u:522b276a356bdf39013dfabea2cd43e141ecc9e8}": "zset",
     });
   });
 
-  it("a record is a hash of p, e, c, v and u, with PEXPIREAT at expiresAt (A31)", async () => {
-    const { store, key } = fresh();
+  it("the 256 bucket tags are distinct and bucket b hashes to a slot in [64·b, 64·b + 63]", () => {
+    const tags = bucketTags();
+    expect(new Set(tags).size).toBe(256);
+    for (const [b, tag] of tags.entries()) {
+      expect(Math.floor(keySlot(`x:{${tag}}:s:y`) / 64), `bucket ${b}`).toBe(b);
+    }
+    // Reference values of Redis Cluster's CRC16 slot function (the Cluster test asks the server too).
+    expect(keySlot("foo")).toBe(12182);
+    expect(keySlot("123456789")).toBe(12739);
+    expect(keySlot("a{foo}b")).toBe(12182);
+  });
+
+  it("a record is a hash of p, e, c, v, u and i, with a relative TTL of expiresAt − now (A31)", async () => {
+    const clock = manualClock();
+    const { store, key } = fresh({ now: clock.now });
     const k = randomKey();
-    const record = makeRecord({ userId: "bob", version: 7 }, 45_000);
+    const record = recordAt(clock.now(), { userId: "bob", version: 7 }, 45_000);
     await store.set(k, record, { ifVersion: 0 });
     expect(await raw.hgetall(key(k))).toEqual({
       p: record.payload,
@@ -70,46 +117,120 @@ describe("key layout", () => {
       c: String(record.createdAt),
       v: "7",
       u: "bob",
+      // The user index score: expiresAt plus the time left (at least a minute).
+      i: String(record.expiresAt + 60_000),
     });
-    expect(await raw.pexpiretime(key(k))).toBe(record.expiresAt);
+    const ttl = await raw.pttl(key(k));
+    expect(ttl).toBeGreaterThan(40_000);
+    expect(ttl).toBeLessThanOrEqual(45_000);
   });
 
-  it("set(key, record) without userId drops the u field of the record it replaces", async () => {
+  it("set(key, record) without userId drops the u and i fields of the record it replaces", async () => {
     const { store, key } = fresh();
     const k = randomKey();
     const record = makeRecord({ userId: "carol" });
     await store.set(k, record, { ifVersion: 0 });
     const { userId: _dropped, ...anonymous } = record;
     await store.set(k, { ...anonymous, version: 2 }, { ifVersion: 1 });
-    expect(await raw.hexists(key(k), "u")).toBe(0);
+    expect(Object.keys(await raw.hgetall(key(k))).sort()).toEqual(["c", "e", "p", "v"]);
     expect(await store.listByUser("carol")).toEqual([]);
   });
 });
 
 describe("user index", () => {
-  it("the user set expires with the user's longest-lived session and follows touch()", async () => {
-    const { store, prefix } = fresh();
-    const userKey = `{${prefix}}:u:522b276a356bdf39013dfabea2cd43e141ecc9e8`;
-    const short = makeRecord({ userId: "alice" }, 20_000);
-    const long = makeRecord({ userId: "alice" }, 50_000);
+  it("set(key, record) writes the user's index entry with a score past expiresAt, and the index lives as long as its highest score", async () => {
+    const clock = manualClock();
+    const { store, userKey } = fresh({ now: clock.now });
     const k = randomKey();
-    await store.set(randomKey(), long, { ifVersion: 0 });
-    await store.set(k, short, { ifVersion: 0 });
-    expect(await raw.pexpiretime(userKey)).toBe(long.expiresAt);
-    await store.touch(k, long.expiresAt + 30_000);
-    expect(await raw.pexpiretime(userKey)).toBe(long.expiresAt + 30_000);
+    const long = recordAt(clock.now(), { userId: "alice" }, 3_600_000);
+    await store.set(k, long, { ifVersion: 0 });
+    expect(Number(await raw.zscore(userKey("alice"), k))).toBe(long.expiresAt + 3_600_000);
+    const ttl = await raw.pttl(userKey("alice"));
+    expect(ttl).toBeGreaterThan(7_190_000);
+    expect(ttl).toBeLessThanOrEqual(7_200_000);
   });
 
-  it("changing a record's userId moves it to the new user's index at once", async () => {
-    const { store, prefix } = fresh();
+  it("touch(key) past the entry's score raises the entry first, then the session", async () => {
+    const clock = manualClock();
+    const { store, key, userKey } = fresh({ now: clock.now });
+    const k = randomKey();
+    const record = recordAt(clock.now(), { userId: "alice" }, 10_000);
+    await store.set(k, record, { ifVersion: 0 });
+    const score = Number(await raw.zscore(userKey("alice"), k));
+    expect(score).toBe(record.expiresAt + 60_000);
+    // Within the score: nothing to raise.
+    expect(await store.touch(k, score)).toBe(true);
+    expect(Number(await raw.zscore(userKey("alice"), k))).toBe(score);
+    // Past it: the entry is raised before the session is extended.
+    const later = clock.now() + 600_000;
+    expect(await store.touch(k, later)).toBe(true);
+    expect(Number(await raw.zscore(userKey("alice"), k))).toBe(later + 600_000);
+    expect(await raw.hget(key(k), "i")).toBe(String(later + 600_000));
+    expect(await raw.hget(key(k), "e")).toBe(String(later));
+  });
+
+  it("index entries are removed once their score has passed, by the next index write", async () => {
+    const clock = manualClock();
+    const { store, userKey } = fresh({ now: clock.now });
+    const early = randomKey();
+    await store.set(early, recordAt(clock.now(), { userId: "alice" }, 1_000), { ifVersion: 0 });
+    clock.advance(62_000);
+    const late = randomKey();
+    await store.set(late, recordAt(clock.now(), { userId: "alice" }), { ifVersion: 0 });
+    expect(await raw.zrange(userKey("alice"), 0, -1)).toEqual([late]);
+  });
+
+  it("changing a record's userId lists it under the new user only", async () => {
+    const { store } = fresh();
     const k = randomKey();
     const record = makeRecord({ userId: "alice" });
     await store.set(k, record, { ifVersion: 0 });
     await store.set(k, { ...record, userId: "bob", version: 2 }, { ifVersion: 1 });
-    expect(await raw.smembers(`{${prefix}}:u:522b276a356bdf39013dfabea2cd43e141ecc9e8`)).toEqual(
-      [],
-    );
+    expect(await store.listByUser("alice")).toEqual([]);
     expect((await store.listByUser("bob")).map((s) => s.key)).toEqual([k]);
+    expect(await store.destroyByUser("alice")).toBe(0);
+    expect(await store.get(k)).not.toBeNull();
+  });
+
+  it("under concurrent owner changes, touches and listings every live session stays listed under its owner", async () => {
+    const { store } = fresh();
+    const owners = ["alice", "bob", "carol"];
+    const keys = Array.from({ length: 8 }, randomKey);
+    for (const key of keys) {
+      await store.set(key, makeRecord({ userId: "alice" }, 20_000), { ifVersion: 0 });
+    }
+    const reassign = async (key: string, round: number): Promise<void> => {
+      for (;;) {
+        const current = await store.get(key);
+        if (current === null) throw new Error("record vanished");
+        const next = {
+          ...current,
+          userId: owners[(round + current.version) % owners.length],
+          // Each write moves expiry well past the index entry's score half the time.
+          expiresAt: Date.now() + (current.version % 2 === 0 ? 20_000 : 400_000),
+          version: current.version + 1,
+        };
+        if (await store.set(key, next, { ifVersion: current.version })) return;
+      }
+    };
+    await Promise.all([
+      ...keys.flatMap((key) => Array.from({ length: 6 }, (_, round) => reassign(key, round))),
+      ...keys.map((key) => store.touch(key, Date.now() + 900_000)),
+      ...owners.map((owner) => store.listByUser(owner)),
+    ]);
+    for (const key of keys) {
+      const record = (await store.get(key)) as SessionRecord;
+      expect(record.version).toBe(7);
+      const listed = await store.listByUser(record.userId as string);
+      expect(listed.map((s) => s.key)).toContain(key);
+      for (const other of owners.filter((owner) => owner !== record.userId)) {
+        expect((await store.listByUser(other)).map((s) => s.key)).not.toContain(key);
+      }
+    }
+    const aliceHas = (await Promise.all(keys.map((key) => store.get(key)))).filter(
+      (record) => record?.userId === "alice",
+    ).length;
+    expect(await store.destroyByUser("alice")).toBe(aliceHas);
   });
 
   it("listByUser(userId) rejects a user id that could alias another (lone surrogate) with a TypeError", async () => {
@@ -121,37 +242,132 @@ describe("user index", () => {
 
 describe("indexes and expiry", () => {
   it("count() leaves out expired sessions even before their index entries are pruned", async () => {
-    const { store, prefix } = fresh();
-    await store.set(randomKey(), makeRecord({}, 50), { ifVersion: 0 });
-    await store.set(randomKey(), makeRecord(), { ifVersion: 0 });
-    await sleep(120);
-    expect(await raw.zcard(`{${prefix}}:k`)).toBe(2);
+    const clock = manualClock();
+    const { store, prefix } = fresh({ now: clock.now });
+    const expiring = keyInBucket("3c");
+    await store.set(expiring, recordAt(clock.now(), {}, 1_000), { ifVersion: 0 });
+    await store.set(keyInBucket("3c"), recordAt(clock.now()), { ifVersion: 0 });
+    clock.advance(1_000);
+    expect(await raw.zcard(bucketIndexName(prefix, expiring, "k"))).toBe(2);
     expect(await store.count()).toBe(1);
   });
 
-  it("index entries of expired sessions are pruned by the next write", async () => {
-    const { store, prefix } = fresh();
-    for (let i = 0; i < 5; i++) await store.set(randomKey(), makeRecord({}, 50), { ifVersion: 0 });
-    await sleep(120);
-    const live = randomKey();
-    await store.set(live, makeRecord(), { ifVersion: 0 });
-    expect(await raw.zrange(`{${prefix}}:k`, 0, -1)).toEqual([live]);
-    expect(await raw.zrange(`{${prefix}}:e`, 0, -1)).toEqual([live]);
+  it("index entries of expired sessions are pruned by the next create in their bucket", async () => {
+    const clock = manualClock();
+    const { store, prefix, key } = fresh({ now: clock.now });
+    const expired = Array.from({ length: 5 }, () => keyInBucket("7a"));
+    for (const k of expired) {
+      await store.set(k, recordAt(clock.now(), {}, 1_000), { ifVersion: 0 });
+    }
+    clock.advance(1_000);
+    const live = keyInBucket("7a");
+    await store.set(live, recordAt(clock.now()), { ifVersion: 0 });
+    expect(await raw.zrange(bucketIndexName(prefix, live, "k"), 0, -1)).toEqual([live]);
+    expect(await raw.zrange(bucketIndexName(prefix, live, "e"), 0, -1)).toEqual([live]);
+    // Expired on the app clock: the records go too, even though Redis still had them.
+    for (const k of expired) expect(await raw.exists(key(k))).toBe(0);
   });
 
-  it("get(key) never returns a record whose expiresAt has passed by the app clock", async () => {
+  it("get(key) never returns a record whose expiresAt has passed by the app clock, and deletes it", async () => {
     const { store, key } = fresh();
     const k = randomKey();
     const record = makeRecord({}, 60_000);
     await store.set(k, record, { ifVersion: 0 });
-    // Simulate a Redis clock running behind: the key lives on, expiresAt is past.
+    // A record whose expiresAt has passed while the key lives on.
     await raw.hset(key(k), "e", String(Date.now() - 1));
     expect(await store.get(k)).toBeNull();
+    expect(await raw.exists(key(k))).toBe(0);
+  });
+
+  it("keys() pages in key order across buckets, one key per page", async () => {
+    const { store } = fresh();
+    const keys = ["00", "01", "7f", "80", "fe", "ff"].map(keyInBucket).sort();
+    for (const key of keys) await store.set(key, makeRecord(), { ifVersion: 0 });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { keys: readonly string[]; cursor: string | null } = await store.keys({
+        cursor,
+        limit: 1,
+      });
+      seen.push(...page.keys);
+      cursor = page.cursor;
+    } while (cursor !== null);
+    expect(seen).toEqual(keys);
   });
 });
 
-describe("corrupt or foreign records (A29)", () => {
-  it("get(key) of a malformed hash returns null and reports it without the key", async () => {
+describe("one clock: the application's (A20)", () => {
+  for (const [label, skewMs] of [
+    ["2 h behind", -7_200_000],
+    ["5 s behind", -5_000],
+    ["5 s ahead of", 5_000],
+    ["2 h ahead of", 7_200_000],
+  ] as const) {
+    it(`with the app clock ${label} Redis, every write is stored with a TTL of exactly its lifetime`, async () => {
+      const now = () => Date.now() + skewMs;
+      const { store, key, userKey } = fresh({ now });
+      const k = randomKey();
+      const record = recordAt(now(), { userId: "skewed" }, 60_000);
+      expect(await store.set(k, record, { ifVersion: 0 })).toBe(true);
+      expect(await store.get(k)).toEqual(record);
+      const ttl = await raw.pttl(key(k));
+      expect(ttl).toBeGreaterThan(55_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+      const userTtl = await raw.pttl(userKey("skewed"));
+      expect(userTtl).toBeGreaterThan(115_000);
+      expect(userTtl).toBeLessThanOrEqual(120_000);
+
+      const updated = { ...record, payload: '"updated"', version: 2, expiresAt: now() + 90_000 };
+      expect(await store.set(k, updated, { ifVersion: 1 })).toBe(true);
+      expect((await store.get(k))?.payload).toBe('"updated"');
+      expect(await raw.pttl(key(k))).toBeGreaterThan(85_000);
+
+      expect(await store.touch(k, now() + 300_000)).toBe(true);
+      expect(await raw.pttl(key(k))).toBeGreaterThan(295_000);
+      expect(await raw.pttl(key(k))).toBeLessThanOrEqual(300_000);
+
+      const moved = randomKey();
+      expect(await store.rename(k, moved, { ...updated, version: 3 })).toBe(true);
+      expect((await store.get(moved))?.version).toBe(3);
+      expect(await raw.pttl(key(moved))).toBeGreaterThan(85_000);
+      expect((await store.listByUser("skewed")).map((s) => s.key)).toEqual([moved]);
+      expect(await store.count()).toBe(1);
+    });
+  }
+
+  it("set(key, record) whose expiresAt is not after the app clock deletes the record and answers true", async () => {
+    const clock = manualClock(-7_200_000);
+    const { store, key } = fresh({ now: clock.now });
+    const k = randomKey();
+    const record = recordAt(clock.now());
+    await store.set(k, record, { ifVersion: 0 });
+    expect(
+      await store.set(k, { ...record, version: 2, expiresAt: clock.now() }, { ifVersion: 1 }),
+    ).toBe(true);
+    expect(await raw.exists(key(k))).toBe(0);
+    expect(await store.count()).toBe(0);
+  });
+
+  it("a record past expiresAt on the app clock is gone for every operation, though Redis still holds it", async () => {
+    const clock = manualClock();
+    const { store, key } = fresh({ now: clock.now });
+    const k = randomKey();
+    const record = recordAt(clock.now(), {}, 60_000);
+    await store.set(k, record, { ifVersion: 0 });
+    clock.advance(60_000);
+    expect(await store.set(k, { ...record, version: 2 }, { ifVersion: 1 })).toBe(false);
+    expect(await raw.exists(key(k))).toBe(0);
+    await store.set(k, recordAt(clock.now(), {}, 1_000), { ifVersion: 0 });
+    clock.advance(1_000);
+    expect(await store.touch(k, clock.now() + 60_000)).toBe(false);
+    expect(await store.count()).toBe(0);
+    expect((await store.keys()).keys).toEqual([]);
+  });
+});
+
+describe("corrupt or foreign records are deleted (A29)", () => {
+  it("get(key) of a malformed hash returns null, reports it without the key, and deletes it", async () => {
     const reports: SessionError[] = [];
     const { store, key } = fresh({ onCorruptRecord: (error) => reports.push(error) });
     const k = randomKey();
@@ -160,18 +376,68 @@ describe("corrupt or foreign records (A29)", () => {
     expect(reports).toHaveLength(1);
     expect(reports[0]?.code).toBe("STORE_ERROR");
     expect(reports[0]?.message).not.toContain(k);
+    expect(await raw.exists(key(k))).toBe(0);
   });
 
-  it("get(key) of a value of another type returns null and reports it", async () => {
+  it("get(key) of a value of another type, without a TTL, returns null, reports it and deletes it with its index entries", async () => {
     const reports: SessionError[] = [];
-    const { store, key } = fresh({ onCorruptRecord: (error) => reports.push(error) });
+    const { store, key, prefix } = fresh({ onCorruptRecord: (error) => reports.push(error) });
+    const writers: [string, (name: string) => Promise<unknown>][] = [
+      ["string", (name) => raw.set(name, '{"user":"admin"}')],
+      ["list", (name) => raw.rpush(name, "a", "b")],
+      ["set", (name) => raw.sadd(name, "a")],
+      ["zset", (name) => raw.zadd(name, 1, "a")],
+      ["stream", (name) => raw.xadd(name, "*", "f", "v")],
+    ];
+    for (const [type, write] of writers) {
+      const k = randomKey();
+      await write(key(k));
+      await raw.zadd(bucketIndexName(prefix, k, "k"), 0, k);
+      await raw.zadd(bucketIndexName(prefix, k, "e"), Date.now() + 60_000, k);
+      expect(await raw.pttl(key(k)), type).toBe(-1);
+      expect(await store.get(k), type).toBeNull();
+      expect(await raw.exists(key(k)), type).toBe(0);
+      expect(await raw.zscore(bucketIndexName(prefix, k, "k"), k), type).toBeNull();
+      expect(await raw.zscore(bucketIndexName(prefix, k, "e"), k), type).toBeNull();
+      expect(await store.set(k, makeRecord(), { ifVersion: 0 }), type).toBe(true);
+    }
+    expect(reports).toHaveLength(writers.length);
+  });
+
+  it("destroy(key) deletes a value of another type or a malformed hash without an error", async () => {
+    const { store, key } = fresh();
+    const [list, garbage, string] = [randomKey(), randomKey(), randomKey()];
+    await raw.rpush(key(list), "x");
+    await raw.hset(key(garbage), { junk: "\u0000\uffff", v: "not a number" });
+    await raw.set(key(string), "x");
+    for (const k of [list, garbage, string]) {
+      await expect(store.destroy(k)).resolves.toBeUndefined();
+      expect(await raw.exists(key(k))).toBe(0);
+    }
+  });
+
+  it("set, touch and rename on a value of another type answer false and raise no WRONGTYPE", async () => {
+    const { store, key } = fresh({ onCorruptRecord: () => {} });
     const k = randomKey();
-    await raw.set(key(k), '{"user":"admin"}', "PX", 60_000);
-    expect(await store.get(k)).toBeNull();
+    await raw.rpush(key(k), "x");
+    expect(await store.set(k, makeRecord(), { ifVersion: 0 })).toBe(false);
+    expect(await store.set(k, makeRecord({ version: 2 }), { ifVersion: 1 })).toBe(false);
+    expect(await store.touch(k, Date.now() + 60_000)).toBe(false);
+    expect(await store.rename(k, randomKey(), makeRecord())).toBe(false);
+    expect(await raw.type(key(k))).toBe("list");
+  });
+
+  it("listByUser(userId) skips, reports and deletes a foreign value its index names", async () => {
+    const reports: SessionError[] = [];
+    const { store, key, userKey } = fresh({ onCorruptRecord: (error) => reports.push(error) });
+    const good = randomKey();
+    const bad = randomKey();
+    await store.set(good, makeRecord({ userId: "dave" }), { ifVersion: 0 });
+    await raw.zadd(userKey("dave"), Date.now() + 60_000, bad);
+    await raw.set(key(bad), "foreign");
+    expect((await store.listByUser("dave")).map((s) => s.key)).toEqual([good]);
     expect(reports).toHaveLength(1);
-    // destroy() still removes it, and a create then succeeds.
-    await store.destroy(k);
-    expect(await store.set(k, makeRecord(), { ifVersion: 0 })).toBe(true);
+    expect(await raw.exists(key(bad))).toBe(0);
   });
 });
 
@@ -186,6 +452,28 @@ describe("rename", () => {
     await expect(store.rename(oldKey, newKey, a)).rejects.toBeInstanceOf(TypeError);
     expect((await store.get(oldKey))?.payload).toBe('"a"');
     expect((await store.get(newKey))?.payload).toBe('"b"');
+  });
+
+  it("rename(old, new) retires the old record before it creates the new one: a crash in between leaves none", async () => {
+    const { store, key } = fresh();
+    const [oldKey, newKey] = [keyInBucket("10"), keyInBucket("e0")];
+    const record = makeRecord({ userId: "erin" });
+    await store.set(oldKey, record, { ifVersion: 0 });
+    // Watch the order of the writes as the server executes them (scripts' commands included).
+    const monitor = await raw.monitor();
+    const seen: string[] = [];
+    monitor.on("monitor", (_time: string, args: string[]) => {
+      const name = args[0]?.toUpperCase();
+      if (name === "UNLINK" && args[1] === key(oldKey)) seen.push("unlink old");
+      if (name === "HSET" && args[1] === key(newKey)) seen.push("hset new");
+    });
+    try {
+      expect(await store.rename(oldKey, newKey, { ...record, version: 2 })).toBe(true);
+      await until("the monitor to report the new record", async () => seen.includes("hset new"));
+    } finally {
+      monitor.disconnect();
+    }
+    expect(seen).toEqual(["unlink old", "hset new"]);
   });
 });
 
@@ -251,7 +539,7 @@ describe("ownership and the provider", () => {
     expect(store.name).toBe("redis");
     const k = randomKey();
     await store.set(k, makeRecord(), { ifVersion: 0 });
-    expect(await raw.exists(`{${prefix}}:s:${k}`)).toBe(1);
+    expect(await raw.exists(sessionKeyName(prefix, k))).toBe(1);
     await store.close();
     await expect(store.get(k)).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
     expect(redisProvider.schemes).toEqual(["redis", "rediss", "redis+sentinel", "redis+cluster"]);
@@ -259,7 +547,7 @@ describe("ownership and the provider", () => {
 });
 
 describe("round trips", () => {
-  it("each operation is one round trip once its script is loaded", async () => {
+  it("commands per operation, once the scripts are loaded, are the ones the README lists", async () => {
     const prefix = uniqueName("skredis");
     prefixes.push(prefix);
     const counted = new Redis(redisUrl, { enableOfflineQueue: false, lazyConnect: true });
@@ -271,26 +559,95 @@ describe("round trips", () => {
       sent.push(command.name);
       return (original as (...args: unknown[]) => unknown)(command, ...rest);
     }) as typeof counted.sendCommand;
-    const k = randomKey();
-    const record = makeRecord({ userId: "rt" });
-    const operations: [string, () => Promise<unknown>][] = [
-      ["set", () => store.set(k, record, { ifVersion: 0 })],
-      ["get", () => store.get(k)],
-      ["touch", () => store.touch(k, Date.now() + 90_000)],
-      ["listByUser", () => store.listByUser("rt")],
-      ["count", () => store.count()],
-      ["keys", () => store.keys()],
-      ["rename", () => store.rename(k, randomKey(), record)],
-      ["destroyByUser", () => store.destroyByUser("rt")],
-      ["destroy", () => store.destroy(k)],
+    const owned = () => makeRecord({ userId: "rt" });
+    const created = async (record: SessionRecord = owned()) => {
+      const key = randomKey();
+      await store.set(key, record, { ifVersion: 0 });
+      return { key, record };
+    };
+    // [operation, set-up (not counted), the operation, commands it sends]
+    const operations: [
+      string,
+      () => Promise<unknown>,
+      (state: never) => Promise<unknown>,
+      number,
+    ][] = [
+      [
+        "set: create, anonymous",
+        async () => null,
+        () => store.set(randomKey(), makeRecord(), { ifVersion: 0 }),
+        1,
+      ],
+      [
+        "set: create, owned",
+        async () => null,
+        () => store.set(randomKey(), owned(), { ifVersion: 0 }),
+        2,
+      ],
+      [
+        "set: update, same owner",
+        () => created(),
+        ({ key, record }: { key: string; record: SessionRecord }) =>
+          store.set(key, { ...record, version: 2 }, { ifVersion: 1 }),
+        1,
+      ],
+      ["get", () => created(), ({ key }: { key: string }) => store.get(key), 1],
+      [
+        "touch: within the index entry's score",
+        () => created(),
+        ({ key, record }: { key: string; record: SessionRecord }) =>
+          store.touch(key, record.expiresAt + 1_000),
+        1,
+      ],
+      [
+        "touch: past it",
+        () => created(),
+        ({ key }: { key: string }) => store.touch(key, Date.now() + 3_600_000),
+        3,
+      ],
+      ["destroy", () => created(), ({ key }: { key: string }) => store.destroy(key), 1],
+      [
+        "rename",
+        () => created(),
+        ({ key, record }: { key: string; record: SessionRecord }) =>
+          store.rename(key, randomKey(), record),
+        4,
+      ],
+      [
+        "listByUser (2 sessions)",
+        async () => {
+          const user = `rt-${randomKey().slice(0, 8)}`;
+          await created(makeRecord({ userId: user }));
+          await created(makeRecord({ userId: user }));
+          return user;
+        },
+        (user: string) => store.listByUser(user),
+        3,
+      ],
+      [
+        "destroyByUser (2 sessions)",
+        async () => {
+          const user = `rt-${randomKey().slice(0, 8)}`;
+          await created(makeRecord({ userId: user }));
+          await created(makeRecord({ userId: user }));
+          return user;
+        },
+        (user: string) => store.destroyByUser(user),
+        3,
+      ],
+      ["count", async () => null, () => store.count(), 256],
+      ["keys (one page)", async () => null, () => store.keys(), 256],
     ];
-    // Warm-up: the first use of each script may add an EVAL after NOSCRIPT.
-    for (const [, operation] of operations) await operation();
-    for (const [name, operation] of operations) {
-      sent.length = 0;
-      await operation();
-      expect(sent, name).toHaveLength(1);
+    // Twice: the first use of each script may add an EVAL after NOSCRIPT.
+    for (const round of [0, 1]) {
+      for (const [name, setUp, operation, expected] of operations) {
+        const state = await setUp();
+        sent.length = 0;
+        await operation(state as never);
+        if (round === 1) expect(sent.length, name).toBe(expected);
+      }
     }
+    expect(new Set(sent)).toEqual(new Set(["evalsha"]));
     await counted.quit();
   });
 });

@@ -8,7 +8,16 @@ import type { SessionStore } from "@sessionkit/core";
 import { createRedisStore, type RedisStore } from "@sessionkit/store-redis";
 import { Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisInspector, removePrefixes } from "./cleanup.js";
+import { bucketTags, keySlot } from "../src/layout.js";
+import {
+  bucketIndexName,
+  keysOf,
+  redisInspector,
+  removePrefixes,
+  sessionKeyName,
+  userIndexName,
+} from "./cleanup.js";
+import { clusterFailover, replicated } from "./cluster-failover.js";
 import { command, freePort, RedisProcesses, until } from "./redis-processes.js";
 
 // Cluster and Sentinel need servers of their own: `eval "$(bash scripts/redis-topologies.sh)"`
@@ -48,7 +57,8 @@ describe.runIf(CLUSTER_URLS !== "")("Redis Cluster", () => {
   let cluster: Cluster;
   const prefixes: string[] = [];
   const prefixOf = new WeakMap<SessionStore, string>();
-  const sessionKey = (store: SessionStore, key: string) => `{${prefixOf.get(store)}}:s:${key}`;
+  const sessionKey = (store: SessionStore, key: string) =>
+    sessionKeyName(prefixOf.get(store) as string, key);
 
   beforeAll(async () => {
     cluster = new Cluster(clusterNodes, { enableOfflineQueue: false, lazyConnect: true });
@@ -71,20 +81,54 @@ describe.runIf(CLUSTER_URLS !== "")("Redis Cluster", () => {
     inspect: redisInspector(() => cluster, sessionKey),
   });
 
-  it("all keys of one store share one hash slot", async () => {
+  it("a session shares its bucket's slot; the user index has a slot of its own", async () => {
+    const prefix = uniqueName("skredis");
+    const key = randomKey();
+    const slots = [
+      sessionKeyName(prefix, key),
+      bucketIndexName(prefix, key, "k"),
+      bucketIndexName(prefix, key, "e"),
+    ].map(keySlot);
+    expect(new Set(slots).size).toBe(1);
+    // Our slot function agrees with the server's, for every bucket and a user index.
+    const node = cluster.nodes("master")[0] as Redis;
+    const names = [
+      ...bucketTags().map((_, b) =>
+        sessionKeyName(prefix, b.toString(16).padStart(2, "0") + key.slice(2)),
+      ),
+      userIndexName(prefix, "alice"),
+    ];
+    const served = await Promise.all(names.map((name) => node.cluster("KEYSLOT", name)));
+    expect(served).toEqual(names.map(keySlot));
+  });
+
+  it("3,000 sessions spread over the masters: each holds 25–42 % of them", async (ctx) => {
     const prefix = uniqueName("skredis");
     prefixes.push(prefix);
     const store = createRedisStore({ client: cluster, prefix });
-    await store.set(randomKey(), makeRecord({ userId: "alice" }), { ifVersion: 0 });
-    const node = cluster.nodes("master")[0] as Redis;
-    const names = [
-      `{${prefix}}:s:${randomKey()}`,
-      `{${prefix}}:k`,
-      `{${prefix}}:e`,
-      `{${prefix}}:u:x`,
-    ];
-    const slots = await Promise.all(names.map((name) => node.cluster("KEYSLOT", name)));
-    expect(new Set(slots).size).toBe(1);
+    const total = 3_000;
+    for (let done = 0; done < total; done += 250) {
+      const batch = Array.from({ length: 250 }, () =>
+        store.set(randomKey(), makeRecord({ userId: `user-${done % 7}` }), { ifVersion: 0 }),
+      );
+      expect(await Promise.all(batch)).toEqual(batch.map(() => true));
+    }
+    const masters = cluster.nodes("master");
+    expect(masters).toHaveLength(3);
+    const perMaster = await Promise.all(
+      masters.map(
+        async (node) => (await keysOf(node, prefix)).filter((k) => k.includes(":s:")).length,
+      ),
+    );
+    expect(perMaster.reduce((a, b) => a + b, 0)).toBe(total);
+    for (const held of perMaster) {
+      expect(held / total).toBeGreaterThanOrEqual(0.25);
+      expect(held / total).toBeLessThanOrEqual(0.42);
+    }
+    await ctx.annotate(
+      `redis cluster distribution of ${total} sessions over 3 masters: ${perMaster.map((n) => `${((100 * n) / total).toFixed(1)} %`).join(", ")}`,
+    );
+    expect(await store.count()).toBe(total);
   });
 
   it("a redis+cluster:// URL opens a working store", async () => {
@@ -108,7 +152,8 @@ describe.runIf(SENTINEL_URL !== "")("Redis Sentinel", () => {
   let raw: Redis;
   const prefixes: string[] = [];
   const prefixOf = new WeakMap<SessionStore, string>();
-  const sessionKey = (store: SessionStore, key: string) => `{${prefixOf.get(store)}}:s:${key}`;
+  const sessionKey = (store: SessionStore, key: string) =>
+    sessionKeyName(prefixOf.get(store) as string, key);
 
   beforeAll(async () => {
     raw = new Redis({ ...sentinelOptions(SENTINEL_URL), lazyConnect: true });
@@ -130,6 +175,12 @@ describe.runIf(SENTINEL_URL !== "")("Redis Sentinel", () => {
     },
     inspect: redisInspector(() => raw, sessionKey),
   });
+});
+
+describe("Cluster failover (own Cluster, from scripts/redis-topologies.sh)", () => {
+  it("a master killed during traffic: its replica takes over, no replicated write is lost, the store recovers by itself, and the script heals the Cluster", async (ctx) => {
+    await ctx.annotate(await clusterFailover());
+  }, 150_000);
 });
 
 describe("Sentinel failover (own master, replica and sentinel)", () => {
@@ -161,7 +212,7 @@ describe("Sentinel failover (own master, replica and sentinel)", () => {
         expect(await store.set(key, makeRecord({ userId: "u" }), { ifVersion: 0 })).toBe(true);
       }
       // Only sessions the replica has acknowledged can survive the primary's death.
-      expect(await command(primary, "WAIT", "1", "2000")).toBe(1);
+      await replicated(primary);
 
       processes.kill(primary);
       await until("the sentinel to promote the replica", async () => {
