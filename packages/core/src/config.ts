@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { jsonCodec, type SessionCodec } from "./codec.js";
 import { type CookieAttributes, serializeCookie, validateCookie } from "./cookie.js";
+import { Deadlines } from "./deadlines.js";
 import { ErrorCode, SessionError } from "./errors.js";
 import {
   createHandleHasher,
@@ -29,6 +30,8 @@ export interface Config {
   readonly conflict: "merge" | "error";
   readonly now: () => number;
   readonly storeTimeoutMs: number;
+  /** The deadlines of this manager's store calls, all `storeTimeoutMs` long. */
+  readonly deadlines: Deadlines;
   readonly instrumentation: SessionInstrumentation | undefined;
   readonly schema: StandardSchemaV1<unknown, object> | undefined;
   readonly version: number;
@@ -190,6 +193,7 @@ export function resolveConfig(options: SessionManagerOptions): Config {
     conflict,
     now,
     storeTimeoutMs,
+    deadlines: new Deadlines(storeTimeoutMs),
     instrumentation,
     schema,
     version,

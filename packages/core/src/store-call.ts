@@ -9,7 +9,7 @@ import { ErrorCode, isSessionError, SessionError } from "./errors.js";
 function withDeadline<T>(config: Config, operation: string, call: () => Promise<T>): Promise<T> {
   const answer = call();
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const settle = config.deadlines.watch(() => {
       reject(
         new SessionError(
           ErrorCode.STORE_TIMEOUT,
@@ -17,15 +17,15 @@ function withDeadline<T>(config: Config, operation: string, call: () => Promise<
           { store: config.store.name, operation },
         ),
       );
-    }, config.storeTimeoutMs);
+    });
     // A thenable that is not a real promise is adopted too; a plain value resolves at once.
     Promise.resolve(answer).then(
       (value) => {
-        clearTimeout(timer);
+        settle();
         resolve(value);
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        settle();
         reject(error);
       },
     );
