@@ -10,25 +10,23 @@ cd "$(dirname "$0")/.."
 if [ -z "${REDIS_CLUSTER_URLS:-}" ] || [ -z "${REDIS_SENTINEL_URL:-}" ]; then
   eval "$(bash scripts/redis-topologies.sh up)"
 fi
+# The store-postgres tests also run through PgBouncer in transaction pooling
+# mode; start it (idempotent) unless the caller points at a running one.
+if [ -z "${PGBOUNCER_URL:-}" ]; then
+  pgbouncer_exports=$(bash scripts/pgbouncer.sh up) # a failure stops the run here (set -e)
+  eval "$pgbouncer_exports"
+fi
 
 pnpm run lint
 pnpm run typecheck
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-pnpm run test:unit 2>&1 | tee "$log"
+# Reports of an earlier run must not count in this one's summary.
+rm -f packages/*/.vitest-report.json examples/*/.vitest-report.json bench/.vitest-report.json
+pnpm run test:unit
 pnpm run check:packages
+# The newcomer test: every README example, from the packed tarballs, installed
+# with plain npm outside the workspace, on Node 20, 22 and 24 (built above).
+node scripts/newcomer/run.mjs --skip-build
 
-# One closing line over every package's vitest summary, e.g. "tests: 812 passed, 0 failed, 17 skipped".
-node -e '
-  const text = require("node:fs").readFileSync(process.argv[1], "utf8").replace(/\x1b\[[0-9;]*m/g, "");
-  let passed = 0, failed = 0, skipped = 0;
-  for (const line of text.split("\n")) {
-    const m = /^\S+:test:\s+Tests\s+(.*)$/.exec(line);
-    if (!m) continue;
-    passed += Number(/(\d+) passed/.exec(m[1])?.[1] ?? 0);
-    failed += Number(/(\d+) failed/.exec(m[1])?.[1] ?? 0);
-    skipped += Number(/(\d+) skipped/.exec(m[1])?.[1] ?? 0);
-  }
-  if (passed === 0) { console.error("no test ran"); process.exit(1); }
-  console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
-' "$log"
+# One closing line over every package's vitest run, with distinct tests apart
+# from parameterised runs of them (scripts/test-summary.mjs).
+node scripts/test-summary.mjs

@@ -6,23 +6,43 @@ import {
   type SessionStore,
   type StoreCapabilities,
 } from "@sessionkit/core";
-import { afterEach, beforeEach, describe, expect, it, type TestContext } from "vitest";
+import {
+  afterAll,
+  afterEach,
+  beforeEach,
+  describe,
+  it,
+  type TestContext,
+  expect as vitestExpect,
+} from "vitest";
+
+/**
+ * Every assertion of the suite names the rule it checks: the test's own name,
+ * which states the rule ("set(key, record, { ifVersion: 0 }) never overwrites a
+ * live record"), unless the assertion passes a more precise message. A failure
+ * then reads "<rule>: expected true to be false" instead of the bare matcher.
+ */
+const expect = Object.assign((actual: unknown, message?: string) => {
+  const name = vitestExpect.getState().currentTestName ?? "";
+  const rule = name.slice(name.lastIndexOf(" > ") + 3);
+  return vitestExpect(actual, message ?? `contract rule broken: ${rule}`);
+}, vitestExpect) as typeof vitestExpect;
 
 /**
  * Raw inspection hooks: they read what the backend physically holds, bypassing
  * the store's own logic, so the suite can check a TTL really set in Redis or a
  * row really gone in Postgres.
  */
-export interface StoreInspector {
+export interface StoreInspector<S extends SessionStore = SessionStore> {
   /** Whether anything at all is stored under `key` (expired or not). */
-  exists?(store: SessionStore, key: string): Promise<boolean>;
+  exists?(store: S, key: string): Promise<boolean>;
   /**
    * The remaining native time-to-live of `key` in ms, as the backend counts it
    * (Redis `PTTL`), `null` if the key has none. Only for stores with native expiry.
    */
-  ttlMs?(store: SessionStore, key: string): Promise<number | null>;
+  ttlMs?(store: S, key: string): Promise<number | null>;
   /** Raw `expiresAt` as stored (epoch ms), for stores that keep it in a column. */
-  storedExpiresAt?(store: SessionStore, key: string): Promise<number | null>;
+  storedExpiresAt?(store: S, key: string): Promise<number | null>;
 }
 
 /** Options of {@link describeStoreConformance} and of each group. */
@@ -32,7 +52,7 @@ export interface ConformanceOptions<S extends SessionStore = SessionStore> {
   /** Called after each test with the store it used. Default: `store.close?.()`. */
   teardown?(store: S): void | Promise<void>;
   /** Raw inspection hooks; each check that needs one is skipped, with the reason, when absent. */
-  inspect?: StoreInspector;
+  inspect?: StoreInspector<S>;
   /**
    * How long to wait for a record to expire after its `expiresAt`, in ms: stores
    * whose expiry runs on the server's own timer may need a small margin.
@@ -70,9 +90,26 @@ const SHORT_TTL_MS = 500;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Why tests were skipped, per group: printed once after the group, so the
+ * reasons show with vitest's default reporter too (it prints only a count).
+ */
+const skipReasons = new Map<string, number>();
+
+function skipWith(ctx: TestContext, reason: string): void {
+  skipReasons.set(reason, (skipReasons.get(reason) ?? 0) + 1);
+  ctx.skip(reason);
+}
+
 /** Registers a per-test store with set-up and tear-down; returns a getter for it. */
 function useStore<S extends SessionStore>(options: ConformanceOptions<S>): () => S {
   let store: S | undefined;
+  afterAll(() => {
+    if (skipReasons.size === 0) return;
+    const lines = [...skipReasons].map(([reason, count]) => `  - ${count} skipped: ${reason}`);
+    skipReasons.clear();
+    console.warn(`conformance: tests skipped, and why:\n${lines.join("\n")}`);
+  });
   beforeEach(async () => {
     store = await options.createStore();
   });
@@ -95,29 +132,32 @@ function requireCapability(
   capability: keyof StoreCapabilities,
 ): void {
   if (!store.capabilities[capability]) {
-    ctx.skip(`store "${store.name}" does not declare the "${capability}" capability`);
+    skipWith(ctx, `store "${store.name}" does not declare the "${capability}" capability`);
   }
 }
 
-function requireHook<K extends keyof StoreInspector>(
+function requireHook<S extends SessionStore, K extends keyof StoreInspector<S>>(
   ctx: TestContext,
-  inspect: StoreInspector | undefined,
+  inspect: StoreInspector<S> | undefined,
   hook: K,
   store?: SessionStore,
-): NonNullable<StoreInspector[K]> {
+): NonNullable<StoreInspector<S>[K]> {
   const fn = inspect?.[hook];
   if (fn === undefined && hook === "ttlMs" && store?.capabilities.gc === true) {
-    ctx.skip(
+    skipWith(
+      ctx,
       `store "${store.name}" keeps expiry in its data (it declares gc): no native TTL to check`,
     );
   }
-  if (fn === undefined) ctx.skip(`no inspect.${hook} hook was given to the conformance suite`);
-  return fn as NonNullable<StoreInspector[K]>;
+  if (fn === undefined) {
+    skipWith(ctx, `no inspect.${String(hook)} hook was given to the conformance suite`);
+  }
+  return fn as NonNullable<StoreInspector<S>[K]>;
 }
 
 /** Compare records field by field, treating an absent `userId` and `undefined` alike. */
 function expectRecord(actual: SessionRecord | null, expected: SessionRecord): void {
-  expect(actual).not.toBeNull();
+  expect(actual, "get(key) must return the record last written (it returned null)").not.toBeNull();
   const a = actual as SessionRecord;
   expect({
     payload: a.payload,
@@ -202,9 +242,10 @@ export const basicGroup: ConformanceGroup = (options) => {
       const key = randomKey();
       const first = makeRecord({ payload: '"first"' });
       await store().set(key, first, { ifVersion: 0 });
-      expect(await store().set(key, makeRecord({ payload: '"second"' }), { ifVersion: 0 })).toBe(
-        false,
-      );
+      expect(
+        await store().set(key, makeRecord({ payload: '"second"' }), { ifVersion: 0 }),
+        "set(key, record, { ifVersion: 0 }) must not overwrite a live record: it must return false",
+      ).toBe(false);
       expectRecord(await store().get(key), first);
     });
 
@@ -223,18 +264,25 @@ export const basicGroup: ConformanceGroup = (options) => {
       await store().set(key, first, { ifVersion: 0 });
       expect(
         await store().set(key, { ...first, payload: '"late"', version: 3 }, { ifVersion: 2 }),
+        "set(key, record, { ifVersion: n }) must not overwrite a record at another version",
       ).toBe(false);
       expectRecord(await store().get(key), first);
     });
 
     it("set(key, record, { ifVersion: n }) never recreates a missing or destroyed record", async () => {
       const key = randomKey();
-      expect(await store().set(key, makeRecord({ version: 2 }), { ifVersion: 1 })).toBe(false);
+      expect(
+        await store().set(key, makeRecord({ version: 2 }), { ifVersion: 1 }),
+        "set(key, record, { ifVersion: n }) must not create a missing record",
+      ).toBe(false);
       expect(await store().get(key)).toBeNull();
       const record = makeRecord();
       await store().set(key, record, { ifVersion: 0 });
       await store().destroy(key);
-      expect(await store().set(key, { ...record, version: 2 }, { ifVersion: 1 })).toBe(false);
+      expect(
+        await store().set(key, { ...record, version: 2 }, { ifVersion: 1 }),
+        "set(key, record, { ifVersion: n }) must not resurrect a destroyed record",
+      ).toBe(false);
       expect(await store().get(key)).toBeNull();
     });
 

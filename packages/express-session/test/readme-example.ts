@@ -5,7 +5,7 @@ import session from "express-session";
 
 declare module "express-session" {
   interface SessionData {
-    visits: number;
+    cart: string[];
   }
 }
 
@@ -20,13 +20,26 @@ app.use(
     saveUninitialized: false,
     cookie: { httpOnly: true, sameSite: "lax", maxAge: 8 * 3_600_000 },
     // The only change: this was `new RedisStore({ client })`, `new PgStore({ pool })`, ...
-    store: createExpressSessionStore(
-      createSqliteStore({ path: process.env.SESSIONS_DB ?? "sessions.db" }),
-    ),
+    store: createExpressSessionStore(createSqliteStore({ path: "./sessions.db" })),
   }),
 );
 
 app.get("/", (req, res) => {
-  req.session.visits = (req.session.visits ?? 0) + 1;
-  res.send(`You have visited ${req.session.visits} time(s).\n`);
+  res.json({ cart: req.session.cart ?? [] });
 });
+
+app.post("/cart", express.text(), (req, res) => {
+  req.session.cart = [...(req.session.cart ?? []), String(req.body)];
+  res.json({ cart: req.session.cart });
+});
+
+app.post("/logout", (req, res, next) => {
+  req.session.destroy((error) => {
+    if (error) return next(error);
+    res.clearCookie("connect.sid", { httpOnly: true, sameSite: "lax" });
+    res.json({ cart: [] });
+  });
+});
+
+const port = Number(process.env.PORT ?? 3000);
+export const server = app.listen(port, () => console.warn(`listening on http://localhost:${port}`));

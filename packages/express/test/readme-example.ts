@@ -37,9 +37,14 @@ app.use(
   ),
 );
 
-app.post("/cart/:item", (req, res) => {
-  req.session.set("cart", [...(req.session.get("cart") ?? []), req.params.item]);
-  res.json({ items: req.session.get("cart")?.length });
+app.get("/", (req, res) => {
+  res.json({ cart: req.session.get("cart") ?? [], theme: req.prefs.get("theme") ?? "light" });
+});
+
+app.post("/cart", express.text(), (req, res) => {
+  const cart = [...(req.session.get("cart") ?? []), String(req.body)];
+  req.session.set("cart", cart);
+  res.json({ cart, theme: req.prefs.get("theme") ?? "light" });
 });
 
 app.post("/theme/:theme", (req, res) => {
@@ -47,13 +52,19 @@ app.post("/theme/:theme", (req, res) => {
   res.redirect(303, "/");
 });
 
-app.get("/", (req, res) => {
-  res.json({ cart: req.session.get("cart") ?? [], theme: req.prefs.get("theme") ?? "light" });
+// Ends the shop session (the cart); the display preferences stay.
+app.post("/logout", (req, res) => {
+  req.session.destroy();
+  res.json({ cart: [] });
 });
 
 // A thrown error answers 500 here, and nothing the request changed is saved.
 app.use(
-  (_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+  (error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    console.error(error);
     res.status(500).json({ error: "internal" });
   },
 );
+
+const port = Number(process.env.PORT ?? 3000);
+export const server = app.listen(port, () => console.warn(`listening on http://localhost:${port}`));

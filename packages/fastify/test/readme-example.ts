@@ -22,7 +22,7 @@ const secret = process.env.SESSION_SECRET;
 if (secret === undefined) throw new Error("set SESSION_SECRET to at least 32 random bytes");
 const store = createMemoryStore();
 
-export const app = Fastify();
+export const app = Fastify({ logger: true });
 await app.register(sessionPlugin, {
   manager: createSessionManager<CartData>({ store, secrets: [secret] }),
 });
@@ -35,8 +35,20 @@ await app.register(sessionPlugin, {
   decorator: "prefs",
 });
 
+app.get("/", async (request) => {
+  return { cart: request.session.get("cart") ?? [], theme: request.prefs.get("theme") ?? "light" };
+});
+
 app.post<{ Body: string }>("/cart", async (request) => {
   const cart = [...(request.session.get("cart") ?? []), request.body];
   request.session.set("cart", cart);
-  return { items: cart.length, theme: request.prefs.get("theme") ?? "light" };
+  return { cart, theme: request.prefs.get("theme") ?? "light" };
 });
+
+// Ends the cart session; the display preferences stay.
+app.post("/logout", async (request) => {
+  request.session.destroy();
+  return { cart: [] };
+});
+
+await app.listen({ port: Number(process.env.PORT ?? 3000) });

@@ -1,3 +1,4 @@
+import { serve } from "@hono/node-server";
 import { createSessionManager } from "@sessionkit/core";
 import { type SessionVariables, sessionMiddleware } from "@sessionkit/hono";
 import { createMemoryStore } from "@sessionkit/store-memory";
@@ -27,9 +28,27 @@ app.use(
   ),
 );
 
+app.get("/", (c) => {
+  return c.json({
+    cart: c.get("session").get("cart") ?? [],
+    theme: c.get("prefs").get("theme") ?? "light",
+  });
+});
+
 app.post("/cart", async (c) => {
   const session = c.get("session");
   const cart = [...(session.get("cart") ?? []), await c.req.text()];
   session.set("cart", cart);
-  return c.json({ items: cart.length, theme: c.get("prefs").get("theme") ?? "light" });
+  return c.json({ cart, theme: c.get("prefs").get("theme") ?? "light" });
 });
+
+// Ends the cart session; the display preferences stay.
+app.post("/logout", (c) => {
+  c.get("session").destroy();
+  return c.json({ cart: [] });
+});
+
+const port = Number(process.env.PORT ?? 3000);
+export const server = serve({ fetch: app.fetch, port }, () =>
+  console.warn(`listening on http://localhost:${port}`),
+);

@@ -42,7 +42,18 @@ app.use(
   ),
 );
 app.use(async (ctx) => {
-  const cart = [...(ctx.session.get("cart") ?? []), String(ctx.query.item ?? "")];
-  ctx.session.set("cart", cart);
-  ctx.body = { items: cart.length, theme: ctx.prefs.get("theme") ?? "light" };
+  if (ctx.method === "POST" && ctx.path === "/cart") {
+    let item = "";
+    for await (const chunk of ctx.req) item += chunk;
+    ctx.session.set("cart", [...(ctx.session.get("cart") ?? []), item]);
+  } else if (ctx.method === "POST" && ctx.path === "/logout") {
+    // Ends the cart session; the display preferences stay.
+    ctx.session.destroy();
+    ctx.body = { cart: [] };
+    return;
+  }
+  ctx.body = { cart: ctx.session.get("cart") ?? [], theme: ctx.prefs.get("theme") ?? "light" };
 });
+
+const port = Number(process.env.PORT ?? 3000);
+export const server = app.listen(port, () => console.warn(`listening on http://localhost:${port}`));

@@ -3,7 +3,7 @@ import { createNodeHandler, createSessionManager } from "@sessionkit/core";
 import { createMemoryStore } from "@sessionkit/store-memory";
 
 interface Data {
-  visits: number;
+  cart: string[];
 }
 
 const secret = process.env.SESSION_SECRET;
@@ -15,10 +15,20 @@ const sessions = createSessionManager<Data>({
 });
 
 export const server = createServer(
-  createNodeHandler(sessions, (_req, res, session) => {
-    const visits = (session.get("visits") ?? 0) + 1;
-    session.set("visits", visits);
-    res.setHeader("Content-Type", "text/plain");
-    res.end(`You have visited ${visits} time(s).\n`);
+  createNodeHandler(sessions, async (req, res, session) => {
+    res.setHeader("Content-Type", "application/json");
+    if (req.method === "POST" && req.url === "/cart") {
+      let item = "";
+      for await (const chunk of req) item += chunk;
+      session.set("cart", [...(session.get("cart") ?? []), item]);
+    } else if (req.method === "POST" && req.url === "/logout") {
+      session.destroy();
+      res.end(JSON.stringify({ cart: [] }));
+      return;
+    }
+    res.end(JSON.stringify({ cart: session.get("cart") ?? [] }));
   }),
 );
+
+const port = Number(process.env.PORT ?? 3000);
+server.listen(port, () => console.warn(`listening on http://localhost:${port}`));

@@ -1,54 +1,43 @@
-// Runs the README's example (test/readme-example.ts) against the real server.
+// Runs the README's examples against the real server (the public schema's
+// sessionkit_sessions table, created idempotently by the example itself).
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
 import { getPostgresUrl } from "@sessionkit/conformance";
-import type pg from "pg";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { createSchema, dropSchema, openAdminPool } from "./helpers.js";
-import { createSessions, openOtherWays } from "./readme-example.js";
+import { beforeAll, expect, it } from "vitest";
+import { driveCartApp } from "../../../scripts/newcomer/drive.mjs";
 
-let admin: pg.Pool;
-let schema: string;
 beforeAll(async () => {
-  admin = await openAdminPool();
-  schema = await createSchema(admin);
-});
-afterAll(async () => {
-  await dropSchema(admin, schema);
-  await admin.end();
+  process.env.DATABASE_URL = await getPostgresUrl();
+  process.env.SESSION_SECRET = "readme-example-secret-0123456789-abcdefghij";
+  process.env.PORT = "0";
 });
 
-it("the README example stores a session in Postgres and reads it back on the next request", async () => {
-  const { pool, store, handle } = await createSessions({
-    databaseUrl: await getPostgresUrl(),
-    sessionSecret: randomBytes(32).toString("base64url"),
-    schema,
-  });
+it("the README example keeps a cart in Postgres and logs out", async () => {
+  const { server, store, pool } = await import("./readme-example.js");
+  if (!server.listening) await once(server, "listening");
   try {
-    const first = await handle(new Request("https://example.com/cart", { method: "POST" }));
-    const setCookie = first.headers.get("set-cookie");
-    expect(setCookie).toBeTruthy();
-    expect(await store.count()).toBe(1);
-    const cookie = (setCookie as string).split(";")[0] as string;
-    await handle(new Request("https://example.com/cart", { method: "POST", headers: { cookie } }));
-    const rows = await admin.query<{ payload: string }>(
-      `SELECT payload FROM "${schema}".sessionkit_sessions`,
-    );
-    expect(rows.rows).toHaveLength(1);
-    expect(rows.rows[0]?.payload).toContain('"cart":["apple","apple"]');
+    const { port } = server.address() as AddressInfo;
+    expect(await driveCartApp(`http://127.0.0.1:${port}`)).toEqual({
+      sessionCookies: ["__Host-sid"],
+    });
   } finally {
+    server.closeAllConnections();
+    server.close();
     await store.close();
     await pool.end();
   }
 });
 
 it("the README's other ways to open the store work against the real server", async () => {
-  const { owned, configured } = await openOtherWays(await getPostgresUrl(), schema);
+  const { owned, configured } = await import("./readme-example-open.js");
   try {
     const key = randomBytes(32).toString("hex");
     const now = Date.now();
     const record = { payload: "{}", createdAt: now, expiresAt: now + 60_000, version: 1 };
     expect(await configured.set(key, record, { ifVersion: 0 })).toBe(true);
     expect((await owned.get(key))?.payload).toBe("{}");
+    await owned.destroy(key);
   } finally {
     await owned.close();
     await configured.close?.();

@@ -1,51 +1,44 @@
-import { createSessionManager, createStoreRegistry } from "@sessionkit/core";
-import { createPostgresStore, postgresProvider } from "@sessionkit/store-postgres";
+import { createServer } from "node:http";
+import { createNodeHandler, createSessionManager } from "@sessionkit/core";
+import { createPostgresStore } from "@sessionkit/store-postgres";
 import pg from "pg";
 
-export async function createSessions(options: {
-  databaseUrl: string;
-  sessionSecret: string;
-  schema?: string;
-}) {
-  // Your pool: the store uses it and leaves it open on close().
-  const pool = new pg.Pool({
-    connectionString: options.databaseUrl,
-    statement_timeout: 2_000,
-    connectionTimeoutMillis: 2_000,
-  });
-  pool.on("error", (error) => console.error("idle Postgres client failed:", error.message));
-
-  const store = createPostgresStore({ pool, schema: options.schema ?? "public" });
-  // Idempotent, and safe when every instance runs it at start-up.
-  await store.migrate();
-
-  const sessions = createSessionManager<{ cart: string[] }>({
-    store,
-    secrets: [options.sessionSecret],
-  });
-
-  async function handle(request: Request): Promise<Response> {
-    const session = await sessions.load(request);
-    session.set("cart", [...(session.get("cart") ?? []), "apple"]);
-    const { headers } = await session.commit();
-    const response = new Response("added");
-    for (const [name, value] of headers) response.headers.append(name, value);
-    return response;
-  }
-
-  return { pool, store, handle };
+interface Data {
+  cart: string[];
 }
 
-export async function openOtherWays(databaseUrl: string, schema = "public") {
-  // The store creates its own pool, with timeouts, and ends it on close():
-  const owned = createPostgresStore({ connectionString: databaseUrl, schema });
+const secret = process.env.SESSION_SECRET;
+if (secret === undefined) throw new Error("set SESSION_SECRET to at least 32 random bytes");
 
-  // Or from configuration, through a registry, with options as query parameters:
-  const url = new URL(databaseUrl);
-  url.searchParams.set("schema", schema);
-  url.searchParams.set("createTableIfMissing", "true");
-  const registry = createStoreRegistry().register(postgresProvider);
-  const configured = await registry.open(url.toString());
+// Your pool: the store uses it and leaves it open on close().
+export const pool = new pg.Pool({
+  connectionString: process.env.DATABASE_URL,
+  statement_timeout: 2_000,
+  connectionTimeoutMillis: 2_000,
+});
+pool.on("error", (error) => console.error("idle Postgres client failed:", error.message));
 
-  return { owned, configured };
-}
+export const store = createPostgresStore({ pool });
+// Idempotent, and safe when every instance runs it at start-up.
+await store.migrate();
+
+const sessions = createSessionManager<Data>({ store, secrets: [secret] });
+
+export const server = createServer(
+  createNodeHandler(sessions, async (req, res, session) => {
+    res.setHeader("Content-Type", "application/json");
+    if (req.method === "POST" && req.url === "/cart") {
+      let item = "";
+      for await (const chunk of req) item += chunk;
+      session.set("cart", [...(session.get("cart") ?? []), item]);
+    } else if (req.method === "POST" && req.url === "/logout") {
+      session.destroy();
+      res.end(JSON.stringify({ cart: [] }));
+      return;
+    }
+    res.end(JSON.stringify({ cart: session.get("cart") ?? [] }));
+  }),
+);
+
+const port = Number(process.env.PORT ?? 3000);
+server.listen(port, () => console.warn(`listening on http://localhost:${port}`));

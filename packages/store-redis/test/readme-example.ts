@@ -1,30 +1,38 @@
 import { createServer } from "node:http";
-import { createNodeHandler, createSessionManager, createStoreRegistry } from "@sessionkit/core";
-import { createRedisStore, redisProvider } from "@sessionkit/store-redis";
+import { createNodeHandler, createSessionManager } from "@sessionkit/core";
+import { createRedisStore } from "@sessionkit/store-redis";
 import { Redis } from "ioredis";
 
 interface Data {
   cart: string[];
 }
 
+const secret = process.env.SESSION_SECRET;
+if (secret === undefined) throw new Error("set SESSION_SECRET to at least 32 random bytes");
+
 // Your client, your settings: fail fast instead of queueing while Redis is down.
-export const client = new Redis(process.env.REDIS_URL as string, { enableOfflineQueue: false });
+export const client = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
+  enableOfflineQueue: false,
+});
 export const store = createRedisStore({ client, prefix: "myapp", commandTimeoutMs: 2_000 });
 
-const sessions = createSessionManager<Data>({
-  store,
-  secrets: [process.env.SESSION_SECRET as string],
-});
+const sessions = createSessionManager<Data>({ store, secrets: [secret] });
 
 export const server = createServer(
-  createNodeHandler(sessions, (req, res, session) => {
-    if (req.method === "POST") session.set("cart", [...(session.get("cart") ?? []), "apple"]);
-    res.end(`${session.get("cart")?.length ?? 0} item(s) in your cart\n`);
+  createNodeHandler(sessions, async (req, res, session) => {
+    res.setHeader("Content-Type", "application/json");
+    if (req.method === "POST" && req.url === "/cart") {
+      let item = "";
+      for await (const chunk of req) item += chunk;
+      session.set("cart", [...(session.get("cart") ?? []), item]);
+    } else if (req.method === "POST" && req.url === "/logout") {
+      session.destroy();
+      res.end(JSON.stringify({ cart: [] }));
+      return;
+    }
+    res.end(JSON.stringify({ cart: session.get("cart") ?? [] }));
   }),
 );
 
-// Or let the store own its client, from configuration (close() then quits it):
-export async function openFromUrl() {
-  const registry = createStoreRegistry().register(redisProvider);
-  return registry.open(process.env.SESSION_STORE_URL ?? "redis://127.0.0.1:6379/0?prefix=myapp");
-}
+const port = Number(process.env.PORT ?? 3000);
+server.listen(port, () => console.warn(`listening on http://localhost:${port}`));

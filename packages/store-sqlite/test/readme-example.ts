@@ -1,33 +1,34 @@
 import { createServer } from "node:http";
-import { createNodeHandler, createSessionManager, createStoreRegistry } from "@sessionkit/core";
-import { createSqliteStore, sqliteProvider } from "@sessionkit/store-sqlite";
-import Database from "better-sqlite3";
+import { createNodeHandler, createSessionManager } from "@sessionkit/core";
+import { createSqliteStore } from "@sessionkit/store-sqlite";
 
 interface Data {
   cart: string[];
 }
 
+const secret = process.env.SESSION_SECRET;
+if (secret === undefined) throw new Error("set SESSION_SECRET to at least 32 random bytes");
+
 // Opens (or creates, with mode 0600) the file, migrates it, and closes it on close().
 export const store = createSqliteStore({ path: "./sessions.db" });
 
-const sessions = createSessionManager<Data>({
-  store,
-  secrets: [process.env.SESSION_SECRET as string],
-});
+const sessions = createSessionManager<Data>({ store, secrets: [secret] });
 
 export const server = createServer(
-  createNodeHandler(sessions, (req, res, session) => {
-    if (req.method === "POST") session.set("cart", [...(session.get("cart") ?? []), "apple"]);
-    res.end(`${session.get("cart")?.length ?? 0} item(s) in your cart\n`);
+  createNodeHandler(sessions, async (req, res, session) => {
+    res.setHeader("Content-Type", "application/json");
+    if (req.method === "POST" && req.url === "/cart") {
+      let item = "";
+      for await (const chunk of req) item += chunk;
+      session.set("cart", [...(session.get("cart") ?? []), item]);
+    } else if (req.method === "POST" && req.url === "/logout") {
+      session.destroy();
+      res.end(JSON.stringify({ cart: [] }));
+      return;
+    }
+    res.end(JSON.stringify({ cart: session.get("cart") ?? [] }));
   }),
 );
 
-export async function otherWaysToOpen() {
-  // A connection you opened yourself: close() leaves it open.
-  const database = new Database("./app.db");
-  const shared = createSqliteStore({ database, table: "web_sessions" });
-  // From configuration: sqlite:./sessions.db, sqlite:/abs/path.db or sqlite::memory:
-  const registry = createStoreRegistry().register(sqliteProvider);
-  const configured = await registry.open(process.env.SESSION_STORE_URL ?? "sqlite:./sessions.db");
-  return { database, shared, configured };
-}
+const port = Number(process.env.PORT ?? 3000);
+server.listen(port, () => console.warn(`listening on http://localhost:${port}`));
