@@ -1,3 +1,5 @@
+import { fileURLToPath } from "node:url";
+
 /** Settings of one benchmark run, from the command line and the environment. */
 export interface BenchConfig {
   readonly quick: boolean;
@@ -21,11 +23,16 @@ export interface BenchConfig {
   readonly destroyPerRun: number;
   readonly http: {
     readonly connections: number;
+    /** Warm-up of every app of a comparison before its repetitions, seconds. */
     readonly warmupSeconds: number;
-    readonly runs: number;
+    /** Interleaved repetitions of every comparison (A B, then B A, …). */
+    readonly repetitions: number;
+    /** One timed run of one app, seconds. */
     readonly seconds: number;
     readonly routes: readonly ("read" | "write")[];
   };
+  /** Where the SVG charts go (`--charts=<dir>`). */
+  readonly chartsDir: string;
   readonly coreIterations: number;
 }
 
@@ -51,7 +58,7 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ben
       "DATABASE_URL",
       env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
     ),
-    sessions: 10_000,
+    sessions: quick ? 2_000 : 10_000,
     concurrencies: [1, 64],
     storeOpConcurrencies: quick ? [1] : [1, 64],
     warmupMs: quick ? 80 : 200,
@@ -61,13 +68,24 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ben
     destroyPerRun: quick ? 300 : 2_000,
     http: {
       connections: 64,
-      warmupSeconds: quick ? 0.3 : 1,
-      runs: quick ? 1 : 3,
-      seconds: quick ? 1 : 2,
+      warmupSeconds: quick ? 0.5 : 1,
+      repetitions: repetitions(argv),
+      seconds: quick ? 0.5 : 2,
       routes: quick ? ["read"] : ["read", "write"],
     },
+    chartsDir:
+      argv.find((arg) => arg.startsWith("--charts="))?.slice("--charts=".length) ??
+      fileURLToPath(new URL("../charts", import.meta.url)),
     coreIterations: quick ? 20_000 : 100_000,
   };
+}
+
+function repetitions(argv: readonly string[]): number {
+  const arg = argv.find((a) => a.startsWith("--reps="));
+  if (arg === undefined) return 5;
+  const value = Number(arg.slice("--reps=".length));
+  if (!Number.isInteger(value) || value < 2) throw new Error("--reps must be an integer >= 2");
+  return value;
 }
 
 export function wants(config: BenchConfig, section: string): boolean {

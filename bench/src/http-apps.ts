@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import fastifyCookie from "@fastify/cookie";
+import fastifySession, { type SessionStore as FastifySessionStore } from "@fastify/session";
 import {
   createNodeHandler,
   createSessionManager,
@@ -17,13 +19,41 @@ import {
 import { type Backend, SECRET } from "./subject.js";
 import { type BenchData, sessionData } from "./workload.js";
 
-/** Which app to serve: a framework, and sessionkit, express-session or no session at all. */
+export type Framework = "node:http" | "express" | "fastify";
+
+/** Which app to serve: a framework, and sessionkit, a peer session library or no session at all. */
 export interface AppSpec {
-  readonly framework: "node:http" | "express" | "fastify";
-  readonly sessions: "sessionkit" | "express-session" | "none";
+  readonly framework: Framework;
+  readonly sessions: "sessionkit" | "express-session" | "@fastify/session" | "none";
   readonly store: Backend | "none";
+  /** The peer's store (express-session and @fastify/session); `memory` is the library's own. */
   readonly peer?: PeerKind;
+  /**
+   * No-session apps only: answer synchronously (`sync`), or after one `await`
+   * of an already resolved promise (`async`), the least any asynchronous
+   * session middleware must add.
+   */
+  readonly ceiling?: "sync" | "async";
+  /** @fastify/session only: its `rolling` option (its default, `true`, saves on every request). */
+  readonly rolling?: boolean;
 }
+
+/** The app's name in results, tables and charts. */
+export function appName(spec: AppSpec): string {
+  switch (spec.sessions) {
+    case "none":
+      return `${spec.framework} + no session${spec.ceiling === "async" ? ", one await" : ""}`;
+    case "sessionkit":
+      return `${spec.framework} + sessionkit/${spec.store}`;
+    case "express-session":
+      return `${spec.framework} + express-session/${spec.peer}`;
+    case "@fastify/session":
+      return `${spec.framework} + @fastify/session/${spec.peer}${spec.rolling === false ? ", rolling: false" : ""}`;
+  }
+}
+
+/** The one already resolved promise the async ceilings await. */
+const RESOLVED = Promise.resolve();
 
 export interface RunningApp {
   readonly port: number;
@@ -131,9 +161,15 @@ export async function startApp(spec: AppSpec, names: ServiceNames): Promise<Runn
       if (route === undefined) return void res.writeHead(404).end();
       send(res, handle(route, undefined));
     };
+    const awaiting = async (req: IncomingMessage, res: ServerResponse) => {
+      await RESOLVED;
+      plain(req, res);
+    };
     const server = createServer(
       manager === undefined
-        ? plain
+        ? spec.ceiling === "async"
+          ? (req, res) => void awaiting(req, res)
+          : plain
         : createNodeHandler(manager, (req, res, session) => {
             const route = routeOf(req.url);
             if (route === undefined) return void res.writeHead(404).end();
@@ -171,15 +207,32 @@ export async function startApp(spec: AppSpec, names: ServiceNames): Promise<Runn
         ? fromSessionkit(session as Session<BenchData>)
         : fromExpressSession(session as Record<string, unknown>);
     };
-    const route = (name: Route) => (req: Request, res: Response) => {
-      res.type("application/json").send(handle(name, sessionOf(req)));
-    };
+    const route = (name: Route) =>
+      spec.ceiling === "async"
+        ? async (req: Request, res: Response) => {
+            await RESOLVED;
+            res.type("application/json").send(handle(name, sessionOf(req)));
+          }
+        : (req: Request, res: Response) => {
+            res.type("application/json").send(handle(name, sessionOf(req)));
+          };
     app.post("/login", route("login"));
     app.get("/read", route("read"));
     app.post("/write", route("write"));
+    // Requests aborted when a timed run ends keep running; once the app closes, their
+    // store calls fail (the pool has ended): expected then, and only then.
+    let closing = false;
+    app.use((error: unknown, _req: Request, res: Response, _next: express.NextFunction) => {
+      if (!closing) console.error(error);
+      if (!res.headersSent) res.status(500).end();
+    });
     const server = createServer(app);
     const port = await listen(server);
-    return { port, close: () => closeServer(server).then(closeStore) };
+    const close = () => {
+      closing = true;
+      return closeServer(server).then(closeStore);
+    };
+    return { port, close };
   }
 
   const app = fastify();
@@ -188,11 +241,37 @@ export async function startApp(spec: AppSpec, names: ServiceNames): Promise<Runn
     const plugin = adapter?.sessionPlugin;
     if (plugin === undefined) throw new Error("@sessionkit/fastify is not available");
     await app.register(plugin as Parameters<typeof app.register>[0], { manager });
+  } else if (spec.sessions === "@fastify/session" && spec.peer !== undefined) {
+    await app.register(fastifyCookie);
+    let store: FastifySessionStore | undefined;
+    if (spec.peer !== "memory") {
+      const peer = await openPeerStore(names, spec.peer, tag);
+      closeStore = peer.close;
+      store = peer.store as unknown as FastifySessionStore;
+    }
+    await app.register(fastifySession, {
+      secret: SECRET,
+      cookie: { secure: false },
+      saveUninitialized: false,
+      ...(spec.rolling === undefined ? {} : { rolling: spec.rolling }),
+      ...(store === undefined ? {} : { store }),
+    });
   }
-  const route = (name: Route) => async (request: unknown) => {
-    const session = (request as { session?: Session<BenchData> }).session;
-    return handle(name, session === undefined ? undefined : fromSessionkit(session));
+  const sessionOf = (request: unknown): SessionLike | undefined => {
+    const session = (request as { session?: unknown }).session;
+    if (session === undefined || session === null) return undefined;
+    // @fastify/session's session has get(key) and set(key, value) itself.
+    return spec.sessions === "sessionkit"
+      ? fromSessionkit(session as Session<BenchData>)
+      : (session as SessionLike);
   };
+  const route = (name: Route) =>
+    spec.ceiling === "async"
+      ? async (request: unknown) => {
+          await RESOLVED;
+          return handle(name, sessionOf(request));
+        }
+      : async (request: unknown) => handle(name, sessionOf(request));
   app.post("/login", route("login"));
   app.get("/read", route("read"));
   app.post("/write", route("write"));

@@ -1,44 +1,118 @@
 import { type ChildProcess, fork } from "node:child_process";
-import { existsSync } from "node:fs";
+import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import type { ServiceNames } from "./backends.js";
 import type { BenchConfig } from "./config.js";
-import type { AppSpec } from "./http-apps.js";
-import { emit, type HttpResult } from "./report.js";
+import { type AppSpec, appName, type Framework } from "./http-apps.js";
+import { note, step } from "./progress.js";
+import { type ComparisonResult, emit, type HttpResult } from "./report.js";
+import type { Backend } from "./subject.js";
 import { median } from "./workload.js";
 
-/** Every app: the no-session ceilings, sessionkit on every store, express-session on every peer. */
-export function appSpecs(): AppSpec[] {
-  const specs: AppSpec[] = [];
-  const adapterReady = (name: string) =>
-    existsSync(fileURLToPath(new URL(`../../packages/${name}/src/index.ts`, import.meta.url)));
-  const frameworks = (["node:http", "express", "fastify"] as const).filter(
-    (framework) => framework === "node:http" || adapterReady(framework),
-  );
-  for (const framework of ["node:http", "express", "fastify"] as const) {
-    specs.push({ framework, sessions: "none", store: "none" });
-  }
-  for (const framework of frameworks) {
-    for (const store of ["memory", "sqlite", "redis", "postgres"] as const) {
-      specs.push({ framework, sessions: "sessionkit", store });
-    }
-  }
-  const peers = [
-    ["memory", "memory"],
-    ["sqlite", "better-sqlite3-session-store"],
-    ["redis", "connect-redis@8"],
-    ["redis", "connect-redis@9"],
-    ["postgres", "connect-pg-simple"],
-  ] as const;
-  for (const [store, peer] of peers)
-    specs.push({ framework: "express", sessions: "express-session", store, peer });
-  return specs;
+/**
+ * Apps measured together: interleaved, repetition by repetition, so that a
+ * change in machine load hits every app of the comparison alike.
+ */
+export interface Comparison {
+  /** `express/memory`, `fastify/sqlite+postgres`, … */
+  readonly name: string;
+  readonly framework: Framework;
+  readonly apps: readonly AppSpec[];
+}
+
+const sessionkit = (framework: Framework, store: Backend): AppSpec => ({
+  framework,
+  sessions: "sessionkit",
+  store,
+});
+const ceilings = (framework: Framework): AppSpec[] => [
+  { framework, sessions: "none", store: "none", ceiling: "sync" },
+  { framework, sessions: "none", store: "none", ceiling: "async" },
+];
+
+/**
+ * Every comparison: per framework, sessionkit next to the peer users would
+ * pick on the same kind of store, and the no-session ceilings next to
+ * sessionkit on memory. Stores without a peer on a framework share one
+ * comparison, so every figure comes from interleaved repetitions.
+ */
+export function comparisons(): Comparison[] {
+  const express = (store: Backend, peers: AppSpec["peer"][]): Comparison => ({
+    name: `express/${store}`,
+    framework: "express",
+    apps: [
+      sessionkit("express", store),
+      ...peers.map((peer) => ({
+        framework: "express" as const,
+        sessions: "express-session" as const,
+        store,
+        ...(peer === undefined ? {} : { peer }),
+      })),
+      ...(store === "memory" ? ceilings("express") : []),
+    ],
+  });
+  const fastifySession = (store: Backend, peer: "memory" | "connect-redis@9"): AppSpec[] => [
+    { framework: "fastify", sessions: "@fastify/session", store, peer },
+    { framework: "fastify", sessions: "@fastify/session", store, peer, rolling: false },
+  ];
+  return [
+    {
+      name: "node:http/memory",
+      framework: "node:http",
+      apps: [sessionkit("node:http", "memory"), ...ceilings("node:http")],
+    },
+    {
+      name: "node:http/sqlite+redis+postgres",
+      framework: "node:http",
+      apps: (["sqlite", "redis", "postgres"] as const).map((store) =>
+        sessionkit("node:http", store),
+      ),
+    },
+    express("memory", ["memory"]),
+    express("sqlite", ["better-sqlite3-session-store"]),
+    express("redis", ["connect-redis@9", "connect-redis@8"]),
+    express("postgres", ["connect-pg-simple"]),
+    {
+      name: "fastify/memory",
+      framework: "fastify",
+      apps: [
+        sessionkit("fastify", "memory"),
+        ...fastifySession("memory", "memory"),
+        ...ceilings("fastify"),
+      ],
+    },
+    {
+      name: "fastify/redis",
+      framework: "fastify",
+      apps: [sessionkit("fastify", "redis"), ...fastifySession("redis", "connect-redis@9")],
+    },
+    {
+      name: "fastify/sqlite+postgres",
+      framework: "fastify",
+      apps: [sessionkit("fastify", "sqlite"), sessionkit("fastify", "postgres")],
+    },
+  ];
+}
+
+/** One child process serving one app, so autocannon (in this process) never shares its event loop. */
+interface Server {
+  readonly spec: AppSpec;
+  readonly app: string;
+  readonly child: ChildProcess;
+  port: number;
+  cookies: string[];
 }
 
 function request(child: ChildProcess, message: object): Promise<{ port?: number; error?: string }> {
   return new Promise((resolve) => {
-    child.once("message", (reply) => resolve(reply as { port?: number; error?: string }));
+    const onExit = (code: number | null) =>
+      resolve({ error: `server process exited (code ${code})` });
+    child.once("exit", onExit);
+    child.once("message", (reply) => {
+      child.off("exit", onExit);
+      resolve(reply as { port?: number; error?: string });
+    });
     child.send(message);
   });
 }
@@ -49,6 +123,7 @@ export async function login(port: number, count: number): Promise<string[]> {
   for (let i = 0; i < count; i++) {
     const response = await fetch(`http://127.0.0.1:${port}/login`, { method: "POST" });
     await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`POST /login answered ${response.status}`);
     const setCookie = response.headers.get("set-cookie");
     cookies.push(setCookie === null ? "" : setCookie.slice(0, setCookie.indexOf(";")));
   }
@@ -69,6 +144,9 @@ export async function cannon(
     method: route === "read" ? "GET" : "POST",
     connections: config.http.connections,
     duration: seconds,
+    // autocannon notices the end of a run only at a sample tick: sample often, so a
+    // run lasts its duration and not up to a second more.
+    sampleInt: 100,
     setupClient(client) {
       const cookie = cookies[next++ % cookies.length] as string;
       client.setHeaders(cookie === "" ? {} : { cookie });
@@ -76,66 +154,185 @@ export async function cannon(
   });
 }
 
-/** Serves each app in a child process and drives it with autocannon, 64 connections, fixed time. */
+type Run = Awaited<ReturnType<typeof cannon>>;
+
+/** Completed requests per second of one run, over the run's measured duration. */
+const rateOf = (run: Run) => run.requests.total / run.duration;
+
+const loadAverage = () => loadavg().map((value) => Number(value.toFixed(2)));
+
+/** Starts every app of a comparison, each in its own child process; apps that fail are left out. */
+async function startServers(
+  comparison: Comparison,
+  names: ServiceNames,
+  config: BenchConfig,
+): Promise<Server[]> {
+  const script = fileURLToPath(new URL("./http-server.ts", import.meta.url));
+  const wanted = comparison.apps.filter(
+    (spec) => config.app === undefined || appName(spec).includes(config.app),
+  );
+  const started = await Promise.all(
+    wanted.map(async (spec) => {
+      const child = fork(script, [JSON.stringify(names)], {
+        stdio: ["ignore", "ignore", "inherit", "ipc"],
+      });
+      const reply = await request(child, { start: spec });
+      return { spec, child, reply };
+    }),
+  );
+  const servers: Server[] = [];
+  for (const { spec, child, reply } of started) {
+    const app = appName(spec);
+    if (reply.port === undefined) {
+      note(`# ${app}: skipped (${reply.error})`);
+      if (child.connected) child.disconnect();
+      continue;
+    }
+    servers.push({ spec, app, child, port: reply.port, cookies: [] });
+  }
+  const ready: Server[] = [];
+  for (const server of servers) {
+    step("http", comparison.name, `logging in ${config.http.connections} users: ${server.app}`);
+    server.cookies =
+      server.spec.sessions === "none" ? [""] : await login(server.port, config.http.connections);
+    const problem = await sessionProblem(server);
+    if (problem === undefined) {
+      ready.push(server);
+    } else {
+      note(`# ${server.app}: left out, ${problem}`);
+      if (server.child.connected) server.child.disconnect();
+    }
+  }
+  return ready;
+}
+
+/**
+ * Checks that every connection's cookie really loads its session (the read
+ * route reports the two roles stored at login; a no-session app reports one),
+ * so no app is measured doing less than the others.
+ */
+async function sessionProblem(server: Server): Promise<string | undefined> {
+  const expected = server.spec.sessions === "none" ? '"roles":1' : '"roles":2';
+  for (const cookie of server.cookies) {
+    const response = await fetch(`http://127.0.0.1:${server.port}/read`, {
+      headers: cookie === "" ? {} : { cookie },
+    });
+    const body = await response.text();
+    if (response.status !== 200 || !body.includes(expected))
+      return `GET /read answered ${response.status} ${body} (expected ${expected})`;
+  }
+  return undefined;
+}
+
+async function stopServers(servers: readonly Server[]): Promise<void> {
+  await Promise.all(
+    servers.map(async ({ child }) => {
+      if (!child.connected) return;
+      await request(child, { stop: true });
+      if (child.connected) child.disconnect();
+    }),
+  );
+}
+
+/**
+ * Serves every app of every comparison and drives them with autocannon at
+ * `config.http.connections` connections, interleaved: after a warm-up of
+ * each app, repetition r runs every app once, in order when r is even and in
+ * reverse order when r is odd (A B, B A, A B, …). Records the load average
+ * before and after each comparison.
+ */
 export async function benchHttp(config: BenchConfig, names: ServiceNames): Promise<HttpResult[]> {
-  const child = fork(
-    fileURLToPath(new URL("./http-server.ts", import.meta.url)),
-    [JSON.stringify(names)],
-    {
-      stdio: ["ignore", "ignore", "inherit", "ipc"],
-    },
+  const all = comparisons().filter((comparison) =>
+    comparison.apps.some((spec) => config.app === undefined || appName(spec).includes(config.app)),
   );
   const results: HttpResult[] = [];
-  try {
-    for (const spec of appSpecs()) {
-      const app = `${spec.framework} + ${spec.sessions === "express-session" ? `express-session/${spec.peer}` : spec.sessions === "sessionkit" ? `sessionkit/${spec.store}` : "no session"}`;
-      if (config.app !== undefined && !app.includes(config.app)) continue;
-      const started = await request(child, { start: spec });
-      if (started.port === undefined) {
-        console.error(`# ${app}: skipped (${started.error})`);
-        continue;
+  for (const [index, comparison] of all.entries()) {
+    const position = `${index + 1}/${all.length}`;
+    step("http", position, `${comparison.name}: starting ${comparison.apps.length} apps`);
+    const servers = await startServers(comparison, names, config);
+    try {
+      if (servers.length === 0) continue;
+      for (const route of config.http.routes) {
+        results.push(...(await interleave(comparison, position, servers, route, config)));
       }
-      try {
-        const cookies =
-          spec.sessions === "none" ? [""] : await login(started.port, config.http.connections);
-        for (const route of config.http.routes) {
-          if (config.http.warmupSeconds > 0)
-            await cannon(started.port, route, cookies, config, config.http.warmupSeconds);
-          const runs = [];
-          for (let i = 0; i < config.http.runs; i++)
-            runs.push(await cannon(started.port, route, cookies, config, config.http.seconds));
-          const rates = runs.map((run) => run.requests.total / config.http.seconds);
-          const result: HttpResult = {
-            type: "http",
-            app,
-            framework: spec.framework,
-            store: spec.store,
-            sessions: spec.sessions,
-            ...(spec.peer === undefined ? {} : { peer: spec.peer }),
-            route,
-            connections: config.http.connections,
-            reqPerSec: median(rates),
-            reqPerSecMin: Math.min(...rates),
-            reqPerSecMax: Math.max(...rates),
-            p50Ms: median(runs.map((run) => run.latency.p50)),
-            p99Ms: median(runs.map((run) => run.latency.p99)),
-            errors: runs.reduce((sum, run) => sum + run.errors, 0),
-            non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
-          };
-          if (result.non2xx > 0 || result.errors > 0) {
-            console.error(
-              `# ${app} ${route}: ${result.non2xx} non-2xx, ${result.errors} errors: figure invalid`,
-            );
-          }
-          emit(result);
-          results.push(result);
-        }
-      } finally {
-        await request(child, { stop: true });
-      }
+    } finally {
+      await stopServers(servers);
     }
-  } finally {
-    child.disconnect();
+  }
+  return results;
+}
+
+async function interleave(
+  comparison: Comparison,
+  position: string,
+  servers: readonly Server[],
+  route: "read" | "write",
+  config: BenchConfig,
+): Promise<HttpResult[]> {
+  const loadBefore = loadAverage();
+  const label = `${comparison.name} ${route}`;
+  if (config.http.warmupSeconds > 0) {
+    for (const server of servers) {
+      step("http", position, `${label} · warm-up · ${server.app}`);
+      await cannon(server.port, route, server.cookies, config, config.http.warmupSeconds);
+    }
+  }
+  const runs = new Map<Server, Run[]>(servers.map((server) => [server, []]));
+  const repetitions = config.http.repetitions;
+  for (let rep = 0; rep < repetitions; rep++) {
+    const order = rep % 2 === 0 ? servers : [...servers].reverse();
+    for (const server of order) {
+      step("http", position, `${label} · rep ${rep + 1}/${repetitions} · ${server.app}`);
+      const run = await cannon(server.port, route, server.cookies, config, config.http.seconds);
+      runs.get(server)?.push(run);
+    }
+  }
+  const loadAfter = loadAverage();
+  const comparisonLine: ComparisonResult = {
+    type: "comparison",
+    comparison: comparison.name,
+    route,
+    apps: servers.map((server) => server.app),
+    repetitions,
+    secondsPerRun: config.http.seconds,
+    loadBefore,
+    loadAfter,
+  };
+  emit(comparisonLine);
+  note(
+    `# ${label}: load average ${loadBefore.join(" ")} before, ${loadAfter.join(" ")} after, ${repetitions} interleaved repetitions`,
+  );
+  const results: HttpResult[] = [];
+  for (const server of servers) {
+    const measured = runs.get(server) ?? [];
+    const rates = measured.map(rateOf);
+    const { spec } = server;
+    const result: HttpResult = {
+      type: "http",
+      app: server.app,
+      comparison: comparison.name,
+      framework: spec.framework,
+      store: spec.store,
+      sessions: spec.sessions,
+      ...(spec.peer === undefined ? {} : { peer: spec.peer }),
+      ...(spec.ceiling === undefined ? {} : { ceiling: spec.ceiling }),
+      ...(spec.rolling === undefined ? {} : { rolling: spec.rolling }),
+      route,
+      connections: config.http.connections,
+      reqPerSec: median(rates),
+      reqPerSecMin: Math.min(...rates),
+      reqPerSecMax: Math.max(...rates),
+      repetitions: rates.map((rate) => Math.round(rate)),
+      p50Ms: median(measured.map((run) => run.latency.p50)),
+      p99Ms: median(measured.map((run) => run.latency.p99)),
+      errors: measured.reduce((sum, run) => sum + run.errors, 0),
+      non2xx: measured.reduce((sum, run) => sum + run.non2xx, 0),
+    };
+    if (result.non2xx > 0 || result.errors > 0) {
+      note(`# ${result.app} ${route}: ${result.non2xx} non-2xx, ${result.errors} errors: invalid`);
+    }
+    emit(result);
+    results.push(result);
   }
   return results;
 }

@@ -1,19 +1,44 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { join } from "node:path";
 import { openServices, subjectsFor } from "./backends.js";
+import { type ChartRun, frameworkChart } from "./chart.js";
 import { readConfig, wants } from "./config.js";
 import { type CoreCpuResult, measureCoreCpu } from "./core-cpu.js";
 import { benchHttp } from "./http.js";
-import { machineInfo } from "./machine.js";
-import { checkTargets, emit, type HttpResult, type StoreResult } from "./report.js";
+import { machineInfo, measuredCode } from "./machine.js";
+import { clear, note, step } from "./progress.js";
+import { emit, type HttpResult, httpTargets, type StoreResult, storeTargets } from "./report.js";
 import { benchSubject } from "./store-bench.js";
 import { benchTelemetry, measureTelemetryCpu } from "./telemetry.js";
 
 const config = readConfig(process.argv.slice(2), process.env);
 const started = Date.now();
-emit({ type: "meta", mode: config.quick ? "quick" : "full", ...(await machineInfo(config)) });
+const loadAverage = () => loadavg().map((value) => Number(value.toFixed(2)));
+const loadAtStart = loadAverage();
+const code = measuredCode();
+note(
+  code.measured === "dist"
+    ? "# measuring the built packages (dist), as users run them"
+    : "# measuring the TypeScript sources (dev-source condition), not what users run",
+);
+if (code.staleDist.length > 0) {
+  note(`# warning: sources changed after the last build of ${code.staleDist.join(", ")}`);
+}
+emit({
+  type: "meta",
+  mode: config.quick ? "quick" : "full",
+  ...code,
+  httpRepetitions: config.http.repetitions,
+  ...(await machineInfo(config)),
+});
 
 const core: CoreCpuResult[] = [];
 if (wants(config, "core")) {
-  for (const result of await measureCoreCpu(config.coreIterations)) {
+  const results = await measureCoreCpu(config.coreIterations, config.http.repetitions, (phase) =>
+    step("core", "1/1", phase),
+  );
+  for (const result of results) {
     emit({ type: "core-cpu", ...result });
     core.push(result);
   }
@@ -23,22 +48,53 @@ const services = await openServices(config.redisUrl, config.databaseUrl);
 const store: StoreResult[] = [];
 const http: HttpResult[] = [];
 try {
-  for (const backend of ["memory", "sqlite", "redis", "postgres"] as const) {
-    if (!wants(config, backend)) continue;
-    for (const factory of subjectsFor(services, backend)) {
-      store.push(...(await benchSubject(factory, config)));
+  const backends = (["memory", "sqlite", "redis", "postgres"] as const).filter((backend) =>
+    wants(config, backend),
+  );
+  for (const [index, backend] of backends.entries()) {
+    const factories = subjectsFor(services, backend);
+    for (const [subject, factory] of factories.entries()) {
+      const position = `${index + 1}/${backends.length} · ${subject + 1}/${factories.length}`;
+      store.push(...(await benchSubject(factory, config, position)));
     }
   }
   if (wants(config, "http")) http.push(...(await benchHttp(config, services)));
   if (wants(config, "telemetry")) {
+    step("telemetry", "1/2", "core CPU with and without sessionTelemetry()");
     await measureTelemetryCpu(config.coreIterations);
+    step("telemetry", "2/2", "node:http + sessionkit/memory with and without sessionTelemetry()");
     http.push(...(await benchTelemetry(config)));
   }
 } finally {
+  clear();
   await services.close();
 }
 
-for (const target of checkTargets(store, http, core)) emit(target);
-console.error(`# done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+for (const target of [...storeTargets(store), ...httpTargets(http, core)]) emit(target);
+const loadAtEnd = loadAverage();
+emit({ type: "meta", loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadAtEnd });
+
+const charted = http.filter((result) => result.repetitions !== undefined);
+if (charted.length > 0) {
+  mkdirSync(config.chartsDir, { recursive: true });
+  const run: ChartRun = {
+    mode: config.quick ? "quick" : "full",
+    measured: code.measured,
+    date: new Date().toISOString().slice(0, 10),
+    repetitions: config.http.repetitions,
+    loadAtStart,
+    loadAtEnd,
+  };
+  for (const framework of ["node:http", "express", "fastify"] as const) {
+    const results = charted.filter((result) => result.framework === framework);
+    if (results.length === 0) continue;
+    const file = join(config.chartsDir, `${framework.replace(/\W/g, "")}.svg`);
+    writeFileSync(file, frameworkChart(framework, results, run));
+    note(`# chart: ${file}`);
+  }
+}
+note(
+  `# done in ${((Date.now() - started) / 1000).toFixed(1)} s; load average ${loadAtStart.join(" ")} at start, ${loadAtEnd.join(" ")} at end`,
+);
 // Drivers and peer stores may hold sockets or timers a while after close: the run is over.
 process.exit(0);

@@ -1,5 +1,6 @@
 import type { SubjectFactory } from "./backends.js";
 import type { BenchConfig } from "./config.js";
+import { step } from "./progress.js";
 import { emit, type StoreResult } from "./report.js";
 import type { Subject } from "./subject.js";
 import { measure, OPERATIONS, type OperationName } from "./workload.js";
@@ -23,19 +24,20 @@ async function countRoundTrips(subject: Subject, op: OperationName) {
 export async function benchSubject(
   factory: SubjectFactory,
   config: BenchConfig,
+  position = "",
 ): Promise<StoreResult[]> {
   const subject = await factory();
+  const label = `${subject.backend}/${subject.name}`;
   const results: StoreResult[] = [];
   try {
-    const started = Date.now();
+    step("store", position, `${label}: populating ${config.sessions} sessions`);
     await subject.populate(config.sessions);
-    console.error(
-      `# ${subject.backend}/${subject.name}: populated ${config.sessions} in ${Date.now() - started} ms`,
-    );
     for (const op of OPERATIONS) {
+      step("store", position, `${label}: counting round trips of ${op}`);
       const counted = await countRoundTrips(subject, op);
       const cycle = op === "changed" || op === "unchanged";
       for (const concurrency of cycle ? config.concurrencies : config.storeOpConcurrencies) {
+        step("store", position, `${label}: ${op} at concurrency ${concurrency}`);
         const measured = await measure(subject.ops[op], {
           concurrency,
           warmupMs: config.warmupMs,

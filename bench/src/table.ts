@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import type { HttpResult, StoreResult, TargetResult } from "./report.js";
+import type { CoreCpuResult } from "./core-cpu.js";
+import type { ComparisonResult, HttpResult, StoreResult, TargetResult } from "./report.js";
 
 /**
  * Renders the JSON lines of one run (stdin) as the Markdown tables of
@@ -10,8 +11,20 @@ const lines = readFileSync(0, "utf8")
   .filter((line) => line.startsWith("{"))
   .map((line) => JSON.parse(line) as { type: string } & Record<string, unknown>);
 
+const meta = Object.assign({}, ...lines.filter((l) => l.type === "meta")) as Record<
+  string,
+  unknown
+>;
+const load = (value: unknown) => (Array.isArray(value) ? value.join(" ") : String(value));
+const header = [
+  `Run: ${meta.mode === "quick" ? "`pnpm bench --quick`" : "`pnpm bench`"}`,
+  meta.measured === "dist" ? "built packages (dist)" : "TypeScript sources (dev-source)",
+  `${meta.httpRepetitions ?? "?"} interleaved repetitions`,
+  `load average ${load(meta.loadAverageAtStart ?? meta.loadAverage)} at start, ${load(meta.loadAverageAtEnd)} at end`,
+  `Node ${meta.node}, ${meta.nproc} cores (${meta.cpu})`,
+];
 const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toPrecision(3));
-const out: string[] = [];
+const out: string[] = [`${header.join("; ")}.`, ""];
 const row = (cells: unknown[]) => out.push(`| ${cells.join(" | ")} |`);
 
 const store = lines.filter((l) => l.type === "store") as unknown as StoreResult[];
@@ -45,11 +58,23 @@ for (const r of store) {
 }
 
 const http = lines.filter((l) => l.type === "http") as unknown as HttpResult[];
-out.push("", "### HTTP, 64 connections, each with its own session", "");
-row(["app", "route", "req/s (median)", "min–max", "p50 ms", "p99 ms", "errors", "non-2xx"]);
-row(Array(8).fill("---"));
-for (const r of http) {
+const interleaved = http.filter((r) => r.repetitions !== undefined);
+out.push("", "### HTTP, 64 connections, each with its own session (interleaved repetitions)", "");
+row([
+  "comparison",
+  "app",
+  "route",
+  "req/s (median)",
+  "min–max",
+  "p50 ms",
+  "p99 ms",
+  "errors",
+  "non-2xx",
+]);
+row(Array(9).fill("---"));
+for (const r of interleaved) {
   row([
+    r.comparison,
     r.app,
     r.route,
     fmt(r.reqPerSec),
@@ -60,23 +85,85 @@ for (const r of http) {
     r.non2xx,
   ]);
 }
+const telemetry = http.filter((r) => r.repetitions === undefined);
+if (telemetry.length > 0) {
+  out.push("", "### HTTP, telemetry variants", "");
+  row(["app", "route", "req/s (median)", "min–max", "p50 ms", "p99 ms", "errors", "non-2xx"]);
+  row(Array(8).fill("---"));
+  for (const r of telemetry) {
+    row([
+      r.app,
+      r.route,
+      fmt(r.reqPerSec),
+      `${fmt(r.reqPerSecMin)}–${fmt(r.reqPerSecMax)}`,
+      r.p50Ms,
+      r.p99Ms,
+      r.errors,
+      r.non2xx,
+    ]);
+  }
+}
 
-const core = lines.filter((l) => l.type === "core-cpu");
+const comparisons = lines.filter((l) => l.type === "comparison") as unknown as ComparisonResult[];
+if (comparisons.length > 0) {
+  out.push("", "### Load average (1, 5, 15 min) around each comparison", "");
+  row(["comparison", "route", "apps", "repetitions × s", "before", "after"]);
+  row(Array(6).fill("---"));
+  for (const c of comparisons) {
+    row([
+      c.comparison,
+      c.route,
+      c.apps.length,
+      `${c.repetitions} × ${c.secondsPerRun}`,
+      c.loadBefore.join(" "),
+      c.loadAfter.join(" "),
+    ]);
+  }
+}
+
+const core = lines.filter((l) => l.type === "core-cpu") as unknown as CoreCpuResult[];
 out.push("", "### Core CPU per request cycle (memory store, no I/O)", "");
-row(["cycle", "CPU µs/cycle", "wall µs/cycle", "iterations"]);
-row(Array(4).fill("---"));
-for (const r of core) row([r.cycle, r.cpuMicrosPerCycle, r.wallMicrosPerCycle, r.iterations]);
+row(["cycle", "CPU µs/cycle (median)", "min–max", "wall µs/cycle", "iterations"]);
+row(Array(5).fill("---"));
+for (const r of core) {
+  row([
+    r.cycle,
+    r.cpuMicrosPerCycle,
+    `${r.cpuMicrosPerCycleMin}–${r.cpuMicrosPerCycleMax}`,
+    r.wallMicrosPerCycle,
+    r.iterations,
+  ]);
+}
 
 const targets = lines.filter((l) => l.type === "target") as unknown as TargetResult[];
-out.push("", "### Targets (ratios within this run)", "");
-row(["target", "measured", "needed", "result"]);
-row(Array(4).fill("---"));
-for (const t of targets) {
+const num = (n: number, unit: TargetResult["unit"]) =>
+  unit === "µs" ? `${n.toFixed(1)} µs` : `${n.toFixed(2)}×`;
+const repeated = targets.filter((t) => t.repetitions !== undefined);
+out.push("", "### Targets (interleaved repetitions; met when the figure holds in 4 of 5)", "");
+row(["target", "route", "needed", "median (min–max)", "holds in", "met"]);
+row(Array(6).fill("---"));
+for (const t of repeated) {
   row([
     t.target,
-    t.ratio.toPrecision(3),
-    `${t.comparison} ${t.threshold}`,
-    t.pass ? "pass" : "**short**",
+    t.route ?? "—",
+    `${t.comparison === ">=" ? "≥" : "≤"} ${num(t.threshold, t.unit)}`,
+    `${num(t.ratio, t.unit)} (${num(t.min ?? t.ratio, t.unit)}–${num(t.max ?? t.ratio, t.unit)})`,
+    `${t.holds} of ${t.repetitions}`,
+    t.pass ? "yes" : "no",
   ]);
+}
+const single = targets.filter((t) => t.repetitions === undefined);
+if (single.length > 0) {
+  out.push("", "### Store-level and telemetry targets (ratios within this run)", "");
+  row(["target", "measured", "needed", "result"]);
+  row(Array(4).fill("---"));
+  for (const t of single) {
+    row([
+      t.target,
+      t.ratio.toPrecision(3),
+      `${t.comparison} ${t.threshold}`,
+      t.pass ? "pass" : "**short**",
+    ]);
+  }
 }
 process.stdout.write(`${out.join("\n")}\n`);

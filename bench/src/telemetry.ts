@@ -64,10 +64,11 @@ export async function benchTelemetry(config: BenchConfig): Promise<HttpResult[]>
       }
       const rate: Partial<Record<Variant, number>> = {};
       for (const variant of ["off", "noop"] as const) {
-        const rates = runs[variant].map((run) => run.requests.total / config.http.seconds);
+        const rates = runs[variant].map((run) => run.requests.total / run.duration);
         const result: HttpResult = {
           type: "http",
           app: VARIANTS[variant],
+          comparison: "telemetry",
           framework: "node:http",
           store: "memory",
           sessions: "sessionkit",

@@ -1,0 +1,154 @@
+import { describe, expect, it } from "vitest";
+import type { CoreCpuResult } from "../src/core-cpu.js";
+import { type HttpResult, httpTargets, needed, repeatedTarget } from "../src/report.js";
+
+function app(
+  fields: Partial<HttpResult> & Pick<HttpResult, "app" | "framework" | "sessions" | "store">,
+  repetitions: number[],
+): HttpResult {
+  return {
+    type: "http",
+    comparison: `${fields.framework}/memory`,
+    route: "read",
+    connections: 64,
+    reqPerSec: 0,
+    reqPerSecMin: 0,
+    reqPerSecMax: 0,
+    p50Ms: 1,
+    p99Ms: 2,
+    errors: 0,
+    non2xx: 0,
+    repetitions,
+    ...fields,
+  };
+}
+
+const expressSessionkit = (repetitions: number[]) =>
+  app(
+    {
+      app: "express + sessionkit/memory",
+      framework: "express",
+      sessions: "sessionkit",
+      store: "memory",
+    },
+    repetitions,
+  );
+const expressPeer = (repetitions: number[], comparison = "express/memory") =>
+  app(
+    {
+      app: "express + express-session/memory",
+      framework: "express",
+      sessions: "express-session",
+      store: "memory",
+      peer: "memory",
+      comparison,
+    },
+    repetitions,
+  );
+
+describe("needed(repetitions)", () => {
+  it("needed(n) is 80 % of the repetitions, rounded up", () => {
+    expect([needed(5), needed(3), needed(10), needed(2)]).toEqual([4, 3, 8, 2]);
+  });
+});
+
+describe("repeatedTarget(target, values, comparison, threshold, unit)", () => {
+  it("repeatedTarget() is met when the ratio holds in 4 of 5 repetitions", () => {
+    const target = repeatedTarget("t", [1.3, 1.25, 1.1, 1.21, 1.4], ">=", 1.2, "×");
+    expect(target).toMatchObject({ ratio: 1.25, min: 1.1, max: 1.4, holds: 4, repetitions: 5 });
+    expect(target.pass).toBe(true);
+  });
+
+  it("repeatedTarget() is not met when the ratio holds in 3 of 5 repetitions", () => {
+    const target = repeatedTarget("t", [1.3, 1.1, 1.1, 1.21, 1.4], ">=", 1.2, "×");
+    expect(target).toMatchObject({ ratio: 1.21, holds: 3, repetitions: 5, pass: false });
+  });
+
+  it("repeatedTarget() with <= counts the repetitions at or under the threshold", () => {
+    const target = repeatedTarget("t", [7.9, 8, 8.1, 7.5, 9], "<=", 8, "µs");
+    expect(target).toMatchObject({ ratio: 8, holds: 3, pass: false, unit: "µs" });
+  });
+
+  it("repeatedTarget() with no repetitions is not met", () => {
+    expect(repeatedTarget("t", [], ">=", 1, "×").pass).toBe(false);
+  });
+});
+
+describe("httpTargets(http, core)", () => {
+  it("httpTargets() pairs the two apps repetition by repetition, not their medians", () => {
+    // Medians 1200 / 1000 = 1.2 would pass; paired ratios 1.2, 1.0, 1.3, 0.9, 1.25 hold in 3 of 5.
+    const [target] = httpTargets(
+      [
+        expressSessionkit([1200, 1000, 1300, 900, 1250]),
+        expressPeer([1000, 1000, 1000, 1000, 1000]),
+      ],
+      [],
+    );
+    expect(target).toMatchObject({
+      target: "Express: sessionkit/memory ÷ express-session MemoryStore",
+      route: "read",
+      ratio: 1.2,
+      min: 0.9,
+      max: 1.3,
+      holds: 3,
+      repetitions: 5,
+      threshold: 1.2,
+      pass: false,
+    });
+  });
+
+  it("httpTargets() leaves out a pair measured in different comparisons", () => {
+    const targets = httpTargets(
+      [expressSessionkit([1300, 1300]), expressPeer([1000, 1000], "express/other")],
+      [],
+    );
+    expect(targets).toEqual([]);
+  });
+
+  it("httpTargets() computes node:http's added cost as 1/rate − 1/ceiling rate in µs", () => {
+    const [target] = httpTargets(
+      [
+        app(
+          {
+            app: "node:http + sessionkit/memory",
+            framework: "node:http",
+            sessions: "sessionkit",
+            store: "memory",
+          },
+          [10_000, 40_000],
+        ),
+        app(
+          {
+            app: "node:http + no session, one await",
+            framework: "node:http",
+            sessions: "none",
+            store: "none",
+            ceiling: "async",
+          },
+          [20_000, 50_000],
+        ),
+      ],
+      [],
+    );
+    // 100 − 50 = 50 µs, and 25 − 20 = 5 µs.
+    expect(target).toMatchObject({ min: 5, max: 50, holds: 1, repetitions: 2, unit: "µs" });
+    expect(target?.pass).toBe(false);
+  });
+
+  it("httpTargets() holds core CPU to 8 µs unchanged and 10 µs changed", () => {
+    const core = (cycle: CoreCpuResult["cycle"]): CoreCpuResult => ({
+      cycle,
+      iterations: 5,
+      cpuMicrosPerCycle: 9,
+      cpuMicrosPerCycleMin: 9,
+      cpuMicrosPerCycleMax: 9,
+      repetitions: [9, 9, 9, 9, 9],
+      wallMicrosPerCycle: 9,
+    });
+    const targets = httpTargets([], [core("unchanged"), core("changed")]);
+    expect(targets.map((t) => [t.threshold, t.pass])).toEqual([
+      [8, false],
+      [10, true],
+    ]);
+  });
+});
