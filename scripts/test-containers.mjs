@@ -11,8 +11,7 @@
 // `eval "$(bash scripts/test-images.sh)"` builds local ones and sets them.
 // Arguments pick versions by id (e.g. `redis-8.0 postgres-17`); none = all.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -110,20 +109,15 @@ function removeContainers(ids) {
   if (ids.length > 0) spawnSync("docker", ["rm", "-f", ...ids], { stdio: "ignore" });
 }
 
-/** Runs vitest once; resolves with its exit code and the counts from its JSON report. */
+/**
+ * Runs vitest once; resolves with its exit code and the counts from its JSON
+ * report, which the shared vitest settings write to the package's
+ * `.vitest-report.json` (removed first, so a report of an earlier run never counts).
+ */
 function runVitest(run, kind, image) {
-  const reportDir = mkdtempSync(join(tmpdir(), "sessionkit-containers-"));
-  const report = join(reportDir, "report.json");
-  const args = [
-    "exec",
-    "vitest",
-    "run",
-    "--config",
-    config,
-    "--reporter=default",
-    "--reporter=json",
-  ];
-  args.push(`--outputFile.json=${report}`, ...run.files);
+  const report = join(repo, run.dir, ".vitest-report.json");
+  rmSync(report, { force: true });
+  const args = ["exec", "vitest", "run", "--config", config, ...run.files];
   if (run.names) args.push("--testNamePattern", run.names);
   const env = { ...process.env, [IMAGE_VAR[kind]]: image, CI: process.env.CI ?? "true" };
   // Only the container: never fall back to natively configured servers.
@@ -150,7 +144,7 @@ function runVitest(run, kind, image) {
       } catch {
         // No report: vitest failed before running tests (e.g. the container did not start).
       }
-      rmSync(reportDir, { recursive: true, force: true });
+      rmSync(report, { force: true });
       resolve({ code: code ?? (signal ? 1 : 0), counts, reported });
     });
   });
