@@ -117,15 +117,47 @@ export function describeAdapterScenarios(
         return token;
       };
       /**
-       * Starts `POST /slow-set` and waits until its session is loaded and
-       * changed; the returned gate releases it.
+       * Runs `meanwhile` while a `POST /slow-set` of `browser` waits at its
+       * gate (its session loaded and changed), then lets it finish.
        */
-      const startSlowSet = async (browser: Client, query: string) => {
+      const raceSlowSet = async (
+        browser: Client,
+        query: string,
+        meanwhile: () => Promise<void>,
+      ): Promise<Response> => {
         const name = uniqueName("gate");
         const gate = context.gates.create(name);
         const response = browser.request("POST", `/slow-set?${query}&gate=${name}`);
+        // Until the handler waits at the gate (or the request already ended).
         await Promise.race([gate.arrived, response]);
-        return { gate, response };
+        context.errors.length = 0;
+        try {
+          await meanwhile();
+        } finally {
+          gate.release();
+        }
+        return response;
+      };
+      /** The answer to a write whose session ended meanwhile: a bare 409, no cookie, one CONFLICT reported. */
+      const expectBareConflict = async (late: Response): Promise<void> => {
+        expect(late.status).toBe(409);
+        expect(late.headers.getSetCookie()).toEqual([]);
+        expect(late.headers.get("content-type")).toMatch(/^text\/plain/);
+        const body = await late.text();
+        expect(body).not.toMatch(STACK_OR_DETAILS);
+        expect(body).not.toContain("resurrected");
+        expect(codesOf(context.errors)).toEqual(["CONFLICT"]);
+      };
+      /** A request with a dead session's cookie is served anonymous, with no Set-Cookie. */
+      const expectAnonymousReplay = async (token: string | undefined): Promise<void> => {
+        const replay = await client().request("GET", "/state", `__Host-sid=${token}`);
+        expect(await replay.json()).toMatchObject({ isNew: true, userId: null, data: {} });
+        expect(replay.headers.getSetCookie()).toEqual([]);
+      };
+      /** Logs `token`'s session out from another client. */
+      const logOut = async (token: string | undefined): Promise<void> => {
+        const logout = await client().request("POST", "/logout", `__Host-sid=${token}`);
+        expect(logout.status).toBe(200);
       };
 
       it("the first visit sets no cookie until data is stored (A15)", async () => {
@@ -285,25 +317,9 @@ export function describeAdapterScenarios(
         const user = uniqueName("racer");
         const browser = await loggedIn(user);
         const token = browser.cookies.get("__Host-sid");
-        const { gate, response } = await startSlowSet(browser, "key=late&value=resurrected");
-        context.errors.length = 0;
-        try {
-          const logout = await client().request("POST", "/logout", `__Host-sid=${token}`);
-          expect(logout.status).toBe(200);
-        } finally {
-          gate.release();
-        }
-        const late = await response;
-        expect(late.status).toBe(409);
-        expect(late.headers.getSetCookie()).toEqual([]);
-        expect(late.headers.get("content-type")).toMatch(/^text\/plain/);
-        const body = await late.text();
-        expect(body).not.toMatch(STACK_OR_DETAILS);
-        expect(body).not.toContain("resurrected");
-        expect(codesOf(context.errors)).toEqual(["CONFLICT"]);
-        const replay = await client().request("GET", "/state", `__Host-sid=${token}`);
-        expect(await replay.json()).toMatchObject({ isNew: true, userId: null, data: {} });
-        expect(replay.headers.getSetCookie()).toEqual([]);
+        const late = await raceSlowSet(browser, "key=late&value=resurrected", () => logOut(token));
+        await expectBareConflict(late);
+        await expectAnonymousReplay(token);
         expect(await store.get(storeKeyOf(idOf(token)))).toBeNull();
         expect(await store.listByUser?.(user)).toEqual([]);
       });
@@ -312,18 +328,9 @@ export function describeAdapterScenarios(
         const user = uniqueName("racer");
         const browser = await loggedIn(user);
         const token = browser.cookies.get("__Host-sid");
-        const { gate, response } = await startSlowSet(
-          browser,
-          "key=late&value=resurrected&commit=handler",
+        const late = await raceSlowSet(browser, "key=late&value=resurrected&commit=handler", () =>
+          logOut(token),
         );
-        context.errors.length = 0;
-        try {
-          const logout = await client().request("POST", "/logout", `__Host-sid=${token}`);
-          expect(logout.status).toBe(200);
-        } finally {
-          gate.release();
-        }
-        const late = await response;
         expect(late.status).toBe(200);
         expect(await late.json()).toEqual({
           commit: "CONFLICT",
@@ -341,10 +348,8 @@ export function describeAdapterScenarios(
         const browser = await loggedIn(user);
         const token = browser.cookies.get("__Host-sid");
         const key = storeKeyOf(idOf(token));
-        const { gate, response } = await startSlowSet(browser, "key=late&value=resurrected");
-        context.errors.length = 0;
-        try {
-          // The absolute deadline passes while the request is in flight.
+        // The absolute deadline passes while the request is in flight.
+        const late = await raceSlowSet(browser, "key=late&value=resurrected", async () => {
           const record = (await store.get(key)) as SessionRecord;
           expect(record).not.toBeNull();
           const expired = { ...record, createdAt: Date.now() - 25 * 3_600_000 };
@@ -357,17 +362,9 @@ export function describeAdapterScenarios(
               },
             ),
           ).toBe(true);
-        } finally {
-          gate.release();
-        }
-        const late = await response;
-        expect(late.status).toBe(409);
-        expect(late.headers.getSetCookie()).toEqual([]);
-        expect(await late.text()).not.toMatch(STACK_OR_DETAILS);
-        expect(codesOf(context.errors)).toEqual(["CONFLICT"]);
-        const replay = await client().request("GET", "/state", `__Host-sid=${token}`);
-        expect(await replay.json()).toMatchObject({ isNew: true, userId: null, data: {} });
-        expect(replay.headers.getSetCookie()).toEqual([]);
+        });
+        await expectBareConflict(late);
+        await expectAnonymousReplay(token);
         expect(await store.get(key)).toBeNull();
         expect(await store.listByUser?.(user)).toEqual([]);
       });
@@ -376,21 +373,13 @@ export function describeAdapterScenarios(
         const user = uniqueName("racer");
         const browser = await loggedIn(user);
         const oldToken = browser.cookies.get("__Host-sid");
-        const { gate, response } = await startSlowSet(browser, "key=late&value=resurrected");
-        context.errors.length = 0;
-        try {
-          // The same browser logs in again in another tab: S → S′.
+        // The same browser logs in again in another tab: S → S′.
+        const late = await raceSlowSet(browser, "key=late&value=resurrected", async () => {
           const relogin = await browser.request("POST", `/login?user=${user}-2`);
           expect(relogin.status).toBe(200);
           expect(sessionCookies(relogin)).toEqual([expect.stringMatching(SESSION_COOKIE)]);
-        } finally {
-          gate.release();
-        }
-        const late = await response;
-        expect(late.status).toBe(409);
-        expect(late.headers.getSetCookie()).toEqual([]);
-        expect(await late.text()).not.toMatch(STACK_OR_DETAILS);
-        expect(codesOf(context.errors)).toEqual(["CONFLICT"]);
+        });
+        await expectBareConflict(late);
         const state = await browser.request("GET", "/state");
         expect(await state.json()).toEqual({
           isNew: false,
@@ -398,9 +387,7 @@ export function describeAdapterScenarios(
           data: { user: `${user}-2` },
         });
         expect(state.headers.getSetCookie()).toEqual([]);
-        const stale = await client().request("GET", "/state", `__Host-sid=${oldToken}`);
-        expect(await stale.json()).toMatchObject({ isNew: true, userId: null, data: {} });
-        expect(stale.headers.getSetCookie()).toEqual([]);
+        await expectAnonymousReplay(oldToken);
         expect(await store.get(storeKeyOf(idOf(oldToken)))).toBeNull();
         expect(await store.listByUser?.(user)).toEqual([]);
       });

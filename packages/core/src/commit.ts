@@ -221,12 +221,24 @@ async function create(
   if (!(await storeCall(config, "set", () => store.set(key, record, { ifVersion: 0 })))) {
     throw keyTaken(config);
   }
+  return adopt(config, s, id, key, record, "created");
+}
+
+/** The session now lives under `id`: its cookie goes out with the response. */
+function adopt(
+  config: Config,
+  s: SessionState,
+  id: string,
+  key: string,
+  record: SessionRecord,
+  outcome: "created" | "regenerated",
+): Outcome {
   s.id = id;
   s.key = key;
   s.record = record;
   s.cookie = "set";
-  config.emit("created", id);
-  return "created";
+  config.emit(outcome, id);
+  return outcome;
 }
 
 /** Moves `current` from `oldKey` to `newKey` as `next`, conditional on its version. */
@@ -277,12 +289,7 @@ async function regenerate(config: Config, s: SessionState, now: number): Promise
     return move(config, oldKey, newKey, current, next, now);
   });
   s.regenerate = false;
-  s.id = newId;
-  s.key = newKey;
-  s.record = next;
-  s.cookie = "set";
-  config.emit("regenerated", newId);
-  return "regenerated";
+  return adopt(config, s, newId, newKey, next as SessionRecord, "regenerated");
 }
 
 async function update(
