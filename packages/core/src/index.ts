@@ -1,34 +1,20 @@
-export { FORBIDDEN_KEYS, jsonCodec, type SessionCodec } from "./codec.js";
-export {
-  type CookieAttributes,
-  findCookieValues,
-  MAX_COOKIE_HEADER_LENGTH,
-  MAX_COOKIE_PAIRS,
-  MAX_SET_COOKIE_LENGTH,
-  type SameSite,
-  serializeCookie,
-  validateCookie,
-} from "./cookie.js";
+/**
+ * `@sessionkit/core`: server-side sessions for applications. The manager, the
+ * session types, the errors, the Fetch API wrapper and the store registry.
+ * Store authors import `@sessionkit/core/store`; node:http servers
+ * `@sessionkit/core/node`; framework adapters `@sessionkit/core/adapter`.
+ *
+ * @packageDocumentation
+ */
+export { jsonCodec, type SessionCodec } from "./codec.js";
+export type { SameSite } from "./cookie.js";
 export {
   ErrorCode,
   isSessionError,
-  redactSecrets,
   SessionError,
   type SessionErrorOptions,
 } from "./errors.js";
-export {
-  applyHeaders,
-  applyNodeHeaders,
-  createNodeHandler,
-  errorResponse,
-  errorStatus,
-  type HeaderTarget,
-  holdResponseUntil,
-  type NodeHandlerOptions,
-  type ResponseHold,
-  type WithSessionOptions,
-  withSession,
-} from "./http.js";
+export { type WithSessionOptions, withSession } from "./http.js";
 export {
   type CommitResult,
   type CookieOptions,
@@ -52,36 +38,15 @@ export {
   type StoreProvider,
   type StoreRegistry,
 } from "./registry.js";
-export {
-  createTokenSigner,
-  generateSessionId,
-  MIN_SECRET_BYTES,
-  prepareSecrets,
-  storeKeyOf,
-  TOKEN_LENGTH,
-  type TokenSigner,
-} from "./signing.js";
 export type {
   InferSchemaOutput,
   StandardSchemaResult,
   StandardSchemaV1,
 } from "./standard-schema.js";
-export {
-  assertStorable,
-  CAPABILITY_NAMES,
-  type ConditionalOptions,
-  defineCapabilities,
-  EVERY_CAPABILITY,
-  isSessionStore,
-  isStorableText,
-  isStoreKey,
-  iterateKeys,
-  type KeyPage,
-  type OptionalStoreMethod,
-  type SessionRecord,
-  type SessionStore,
-  type SetOptions,
-  type StoreCapabilities,
-  type StoredSession,
-  type StoreWith,
+export type {
+  KeyPage,
+  SessionRecord,
+  SessionStore,
+  StoreCapabilities,
+  StoredSession,
 } from "./store.js";

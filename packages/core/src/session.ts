@@ -1,6 +1,7 @@
 import { FORBIDDEN_KEYS } from "./codec.js";
 import { commitState, cookieMaxAge, responseHeaders } from "./commit.js";
 import type { Config } from "./config.js";
+import { decodeContents, emptyContents } from "./envelope.js";
 import { ErrorCode, SessionError } from "./errors.js";
 import type { SessionState } from "./state.js";
 import { MAX_USER_ID_LENGTH } from "./store.js";
@@ -173,6 +174,23 @@ export class SessionImpl<Data extends object, Flash extends object>
   destroy(callback?: unknown): this {
     noCallback("destroy", callback);
     this.#s.destroyed = true;
+    return this;
+  }
+
+  discard(): this {
+    const s = this.#s;
+    if (s.closed) return this;
+    const { record } = s;
+    const contents =
+      record === undefined
+        ? null
+        : decodeContents(this.#config.codec, record.payload, this.#config.maxPayloadBytes);
+    s.contents = contents ?? emptyContents(this.#config.version);
+    s.userId = record?.userId;
+    s.regenerate = false;
+    s.destroyed = false;
+    s.persistChanged = false;
+    s.mayHaveChanged = false;
     return this;
   }
 

@@ -315,6 +315,21 @@ export interface Session<Data extends object = SessionData, Flash extends object
   regenerate(options?: { readonly keep?: readonly (keyof Data & string)[] }): this;
   /** Deletes the session at commit and clears the cookie (A17). */
   destroy(): this;
+  /**
+   * Drops every change this request made since the session was loaded (or last
+   * committed): data, flash, owner, `regenerate()`, `destroy()` and `persist()`.
+   * The adapters commit a request's changes unless its handler threw; call this
+   * when the handler answers an error itself and wants nothing saved.
+   *
+   * @example
+   * ```ts
+   * if (!form.valid) {
+   *   session.discard();
+   *   return res.status(422).send("invalid form");
+   * }
+   * ```
+   */
+  discard(): this;
   /** Destroys every other session of this session's user ("log out everywhere else", A21). */
   destroyOtherSessions(): Promise<number>;
   /** The user's live sessions (A21). Needs a store with the `userIndex` capability. */

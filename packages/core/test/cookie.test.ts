@@ -1,6 +1,6 @@
-import { findCookieValues, MAX_COOKIE_HEADER_LENGTH, serializeCookie } from "@sessionkit/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { findCookieValues, MAX_COOKIE_HEADER_LENGTH, serializeCookie } from "../src/cookie.js";
 
 const NAME = "__Host-sid";
 

@@ -1,15 +1,12 @@
+import { createSessionManager, ErrorCode } from "@sessionkit/core";
 import {
-  createSessionManager,
-  createTokenSigner,
   defineCapabilities,
-  ErrorCode,
-  generateSessionId,
-  prepareSecrets,
   type SessionRecord,
   type SessionStore,
   storeKeyOf,
-} from "@sessionkit/core";
+} from "@sessionkit/core/store";
 import { describe, expect, it } from "vitest";
+import { createTokenSigner, generateSessionId, prepareSecrets } from "../src/signing.js";
 import { countingStore, harness, SECRET } from "./helpers.js";
 
 // The edges of the core promise: no resurrection, no silent loss, fail closed

@@ -6,9 +6,7 @@ import {
   type SessionManagerOptions,
   type SessionStore,
 } from "@sessionkit/core";
-// Relative, not a package dependency: store-memory depends on core, and a
-// dependency cycle would break the workspace graph.
-import { createMemoryStore } from "../../store-memory/src/index.js";
+import { mapStore } from "./map-store.js";
 
 export const SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 export const OLD_SECRET = "old-secret-ZYXWVUTSRQPONMLKJIHGFEDCBA-9876543210";
@@ -62,7 +60,7 @@ export function harness<Data extends object = SessionData>(
   options: Partial<SessionManagerOptions> = {},
 ): Harness<Data> {
   const clock = manualClock();
-  const store = countingStore(createMemoryStore({ sweepIntervalMs: false, now: clock.now }));
+  const store = countingStore(mapStore({ now: clock.now }));
   const events: SessionEvent[] = [];
   const sessions = createSessionManager<Data>({
     store,

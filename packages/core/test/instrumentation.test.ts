@@ -72,7 +72,7 @@ describe("instrumentation hooks", () => {
       expect(entry.operation).toEqual({
         kind: entry.operation.kind,
         operation: entry.operation.operation,
-        store: "memory",
+        store: "map",
         sessionName: "__Host-sid",
       });
     }

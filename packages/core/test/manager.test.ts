@@ -1,7 +1,9 @@
-import { createSessionManager, ErrorCode, storeKeyOf, TOKEN_LENGTH } from "@sessionkit/core";
+import { createSessionManager, ErrorCode } from "@sessionkit/core";
+import { storeKeyOf } from "@sessionkit/core/store";
 import { describe, expect, it } from "vitest";
-import { createMemoryStore } from "../../store-memory/src/index.js";
+import { TOKEN_LENGTH } from "../src/signing.js";
 import { harness, OLD_SECRET, SECRET } from "./helpers.js";
+import { mapStore } from "./map-store.js";
 
 interface Data {
   cart: string[];
@@ -61,7 +63,7 @@ describe("lazy sessions (A15)", () => {
   it("two managers with different cookie names work side by side in one request", async () => {
     const h = harness<Data>();
     const other = createSessionManager({
-      store: createMemoryStore({ sweepIntervalMs: false }),
+      store: mapStore(),
       secrets: [SECRET],
       cookie: { name: "__Host-prefs" },
     });
@@ -189,7 +191,7 @@ describe("cookie attributes (A5, A6, A11, A13)", () => {
     "invalid configuration #%# fails at start-up with a message naming %s (A6)",
     (options, message) => {
       expect(() =>
-        createSessionManager({ store: createMemoryStore(), secrets: [SECRET], ...options }),
+        createSessionManager({ store: mapStore(), secrets: [SECRET], ...options }),
       ).toThrow(
         expect.objectContaining({
           code: expect.stringMatching(/INVALID_CONFIG|COOKIE_TOO_LARGE/),
@@ -206,7 +208,7 @@ describe("cookie attributes (A5, A6, A11, A13)", () => {
     [["a".repeat(40)], "distinct"],
     [["0123456789abcdef0123456789abcdef"], "well-known"],
   ])("secrets %j are refused at start-up (A13)", (secrets, message) => {
-    expect(() => createSessionManager({ store: createMemoryStore(), secrets })).toThrow(
+    expect(() => createSessionManager({ store: mapStore(), secrets })).toThrow(
       expect.objectContaining({
         code: ErrorCode.INVALID_CONFIG,
         message: expect.stringContaining(message),
@@ -220,7 +222,7 @@ describe("cookie attributes (A5, A6, A11, A13)", () => {
     try {
       expect(() =>
         createSessionManager({
-          store: createMemoryStore(),
+          store: mapStore(),
           secrets: [SECRET],
           cookie: { secure: false },
         }),
@@ -241,7 +243,7 @@ describe("cookie attributes (A5, A6, A11, A13)", () => {
 
 describe("secret rotation (A13)", () => {
   it("a cookie signed with an old secret is accepted and re-signed with the first", async () => {
-    const clockStore = createMemoryStore({ sweepIntervalMs: false });
+    const clockStore = mapStore();
     const before = createSessionManager({ store: clockStore, secrets: [OLD_SECRET] });
     const first = await before.load(new Request("https://x.test"));
     first.set("count", 1);
@@ -316,6 +318,44 @@ describe("id sources (A9)", () => {
     expect(
       (await h.sessions.load(new Request(`https://x.test/a?x=1&sid=${token}#f`))).get("count"),
     ).toBe(9);
+  });
+});
+
+describe("discard() (A25)", () => {
+  it("drops data, owner, regenerate and destroy changes: the stored session is untouched", async () => {
+    const h = harness<Data>();
+    const { cookie } = await signedIn(h, { cart: ["a"] });
+    h.store.reset();
+    const session = await h.sessions.load(h.request(cookie));
+    session.set("cart", ["a", "b"]).setUser("u1").regenerate().destroy();
+    session.discard();
+    expect(session.get("cart")).toEqual(["a"]);
+    expect(session.userId).toBeUndefined();
+    const result = await session.commit();
+    expect(result.outcome).toBe("unchanged");
+    expect(result.headers.some(([n]) => n === "Set-Cookie")).toBe(false);
+    expect(h.store.calls).toEqual({ get: 1 });
+  });
+
+  it("on a new session stores nothing and sends no cookie; later changes are kept", async () => {
+    const h = harness<Data>();
+    const session = await h.sessions.load(h.request());
+    session.set("count", 1).flash("notice", "hi").discard();
+    expect(session.has("count")).toBe(false);
+    expect((await session.commit()).outcome).toBe("unchanged");
+    expect(h.store.calls).toEqual({});
+    session.set("count", 2);
+    expect((await session.commit()).outcome).toBe("created");
+  });
+
+  it("after a commit drops only what changed since", async () => {
+    const h = harness<Data>();
+    const session = await h.sessions.load(h.request());
+    session.set("count", 1);
+    await session.commit();
+    session.set("count", 5).discard();
+    expect(session.get("count")).toBe(1);
+    expect((await session.commit()).outcome).toBe("unchanged");
   });
 });
 

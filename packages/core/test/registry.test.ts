@@ -1,12 +1,20 @@
 import { createStoreRegistry, ErrorCode, type StoreProvider } from "@sessionkit/core";
 import { describe, expect, it } from "vitest";
-import { createMemoryStore, memoryProvider } from "../../store-memory/src/index.js";
+import { mapStore } from "./map-store.js";
+
+/** A provider of the in-test map store, under the `memory:` scheme. */
+const memoryProvider: StoreProvider<Record<string, never>> = {
+  name: "memory",
+  schemes: ["memory"],
+  create: () => mapStore(),
+  fromUrl: () => mapStore(),
+};
 
 describe("createStoreRegistry()", () => {
   it("open(url) creates a store through the provider of the URL's scheme", async () => {
     const registry = createStoreRegistry().register(memoryProvider);
-    const store = await registry.open("memory:?maxEntries=5&sweepIntervalMs=false");
-    expect(store.name).toBe("memory");
+    const store = await registry.open("memory:?maxEntries=5");
+    expect(store.name).toBe("map");
     await store.close?.();
   });
 
@@ -17,9 +25,9 @@ describe("createStoreRegistry()", () => {
       schemes: ["custom"],
       create: (options) => {
         seen = options;
-        return createMemoryStore({ sweepIntervalMs: false });
+        return mapStore();
       },
-      fromUrl: () => createMemoryStore({ sweepIntervalMs: false }),
+      fromUrl: () => mapStore(),
     };
     const registry = createStoreRegistry([provider]);
     await registry.open({ provider: "custom", options: { flag: true } });

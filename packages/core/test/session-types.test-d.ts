@@ -1,6 +1,6 @@
 import { createSessionManager, type Session } from "@sessionkit/core";
 import { expectTypeOf, test } from "vitest";
-import { createMemoryStore } from "../../store-memory/src/index.js";
+import { mapStore } from "./map-store.js";
 
 interface Data {
   userName: string;
@@ -12,7 +12,7 @@ interface Flash {
 }
 
 const sessions = createSessionManager<Data, Flash>({
-  store: createMemoryStore(),
+  store: mapStore(),
   secrets: ["type-test-secret-0123456789-abcdefghijklmnop"],
 });
 

@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
 import {
   createTokenSigner,
   generateSessionId,
   prepareSecrets,
   TOKEN_LENGTH,
-} from "@sessionkit/core";
-import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+} from "../src/signing.js";
 import { OLD_SECRET, SECRET } from "./helpers.js";
 
 const signer = createTokenSigner("__Host-sid", prepareSecrets([SECRET, OLD_SECRET]));

@@ -1,0 +1,492 @@
+import { Deadlines } from "./deadlines.js";
+import { ErrorCode, isSessionError, redactSecrets, SessionError } from "./errors.js";
+import {
+  assertStorable,
+  type CAPABILITY_NAMES,
+  defineCapabilities,
+  isStorableText,
+  isStoreKey,
+  type KeyPage,
+  MAX_USER_ID_LENGTH,
+  type SessionRecord,
+  type SessionStore,
+  type StoreCapabilities,
+  type StoredSession,
+} from "./store.js";
+
+/** Largest `limit` of {@link SessionStore.keys}, on every store. */
+export const MAX_KEYS_PAGE = 1000;
+/** `limit` of {@link SessionStore.keys} when none is given. */
+export const DEFAULT_KEYS_PAGE = 500;
+const MAX_CURSOR_LENGTH = 1024;
+
+/** What {@link StoreBackend.rename} found. */
+export type RenameResult = "moved" | "missing" | "taken";
+
+/**
+ * A backend's own logic, called by the store {@link defineStore} returns once
+ * every argument has been checked and while the store is open. Each method gets
+ * valid, already-normalised arguments and only implements the storage; errors
+ * it throws are classified by {@link StoreDefinition.classify}.
+ *
+ * The capability manifest is derived from the methods present (`userIndex`
+ * from `listByUser` together with `destroyByUser`), so a store cannot declare
+ * what it does not implement.
+ */
+export interface StoreBackend {
+  /** The live record, or `null`. */
+  get(key: string): Promise<SessionRecord | null>;
+  /** Compare-and-set as {@link SessionStore.set}; `ifVersion` is a safe integer ≥ 0. */
+  set(key: string, record: SessionRecord, ifVersion: number): Promise<boolean>;
+  /** Deletes the record; a missing key is not an error. */
+  destroy(key: string): Promise<void>;
+  /** As {@link SessionStore.touch}; `ifVersion` is a positive integer or undefined. */
+  touch?(key: string, expiresAt: number, ifVersion: number | undefined): Promise<boolean>;
+  /**
+   * As {@link SessionStore.rename}, reporting what it found: `"moved"`,
+   * `"missing"` (the old record is missing, expired or at another version) or
+   * `"taken"` (a live record holds `newKey`; nothing changed).
+   */
+  rename?(
+    oldKey: string,
+    newKey: string,
+    record: SessionRecord,
+    ifVersion: number | undefined,
+  ): Promise<RenameResult>;
+  /** As {@link SessionStore.listByUser}; `userId` is a storable string of 1 to 512 characters. */
+  listByUser?(userId: string): Promise<StoredSession[]>;
+  /** As {@link SessionStore.destroyByUser}. */
+  destroyByUser?(userId: string, exceptKey: string | undefined): Promise<number>;
+  /** As {@link SessionStore.count}. */
+  count?(): Promise<number>;
+  /** As {@link SessionStore.clear}. */
+  clear?(): Promise<void>;
+  /**
+   * One page of keys; `limit` is 1 to {@link MAX_KEYS_PAGE}. A cursor this
+   * backend never issued is answered with {@link storeArgumentError}.
+   */
+  keys?(cursor: string | null, limit: number): Promise<KeyPage>;
+  /** As {@link SessionStore.gc}. */
+  gc?(): Promise<number>;
+  /** Releases what the backend created. Called once, after every call has settled or timed out. */
+  close?(): Promise<void>;
+}
+
+/** Where a background failure happened, for {@link StoreErrorHandler}. */
+export interface StoreErrorContext {
+  /** The operation, such as `"gc"`, or a backend's own (`"corrupt-record"`). */
+  readonly operation: string;
+}
+
+/**
+ * Receives the failures of work no caller awaits: scheduled gc, and whatever a
+ * backend reports. Default: `process.emitWarning`.
+ */
+export type StoreErrorHandler = (error: SessionError, context: StoreErrorContext) => void;
+
+/** What {@link defineStore} builds a store from. */
+export interface StoreDefinition {
+  /** Short name used in errors and events, such as `"redis"`. */
+  readonly name: string;
+  /** The backend logic. */
+  readonly backend: StoreBackend;
+  /**
+   * Turns what the backend threw into a `SessionError` (`STORE_UNAVAILABLE`,
+   * `STORE_TIMEOUT`, `STORE_BUSY` or `STORE_ERROR`). A `SessionError` is passed
+   * through untouched; anything this returns `undefined` for becomes
+   * `STORE_ERROR`. Messages must not hold credentials: use `redactSecrets`.
+   */
+  readonly classify?: ((error: unknown, operation: string) => SessionError | undefined) | undefined;
+  /**
+   * Longest a call may take before it rejects with `STORE_TIMEOUT`, whatever
+   * the backend does. `false`: no deadline (an in-process backend).
+   */
+  readonly operationTimeoutMs: number | false;
+  /**
+   * How often expired records are pruned by calling the backend's `gc`, on a
+   * jittered timer that never keeps the process alive and never overlaps a
+   * running pass. `false`, or a backend without `gc`: no timer.
+   */
+  readonly gcIntervalMs?: number | false | undefined;
+  /** Background failures. Default: `process.emitWarning`. */
+  readonly onError?: StoreErrorHandler | undefined;
+}
+
+const ARGUMENT = Symbol.for("sessionkit.storeArgumentError");
+
+/**
+ * A `TypeError` for an argument a backend refuses after core's own checks (a
+ * cursor it never issued, say). {@link defineStore} passes it to the caller
+ * unchanged instead of classifying it as a store failure.
+ */
+export function storeArgumentError(storeName: string, message: string): TypeError {
+  const error = new TypeError(`${storeName}: ${message}`);
+  Object.defineProperty(error, ARGUMENT, { value: true });
+  return error;
+}
+
+function isArgumentError(error: unknown): boolean {
+  return error instanceof TypeError && (error as { [ARGUMENT]?: boolean })[ARGUMENT] === true;
+}
+
+/** The default {@link StoreErrorHandler}: a process warning, which Node prints once per code path. */
+export const warnStoreError: StoreErrorHandler = (error) => {
+  process.emitWarning(error);
+};
+
+function checkUserId(name: string, operation: string, userId: unknown): string {
+  if (typeof userId !== "string" || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
+    throw storeArgumentError(
+      name,
+      `${operation}(): userId must be a string of 1 to ${MAX_USER_ID_LENGTH} characters`,
+    );
+  }
+  if (!isStorableText(userId)) {
+    throw new SessionError(
+      ErrorCode.INVALID_DATA,
+      `${name}: ${operation}(): the user id holds a NUL character or a lone surrogate, which no store keeps`,
+      { store: name, operation },
+    );
+  }
+  return userId;
+}
+
+function checkKey(name: string, operation: string, key: unknown): string {
+  if (!isStoreKey(key)) {
+    throw storeArgumentError(name, `${operation}(): a store key is 64 lowercase hex characters`);
+  }
+  return key;
+}
+
+function checkVersion(
+  name: string,
+  operation: string,
+  options: unknown,
+  min: 0 | 1,
+): number | undefined {
+  if (options === undefined || options === null) {
+    if (min === 0) throw storeArgumentError(name, `${operation}(): options.ifVersion is required`);
+    return undefined;
+  }
+  if (typeof options !== "object") {
+    throw storeArgumentError(name, `${operation}(): options must be an object`);
+  }
+  const { ifVersion } = options as { ifVersion?: unknown };
+  if (ifVersion === undefined && min === 1) return undefined;
+  if (!Number.isSafeInteger(ifVersion) || (ifVersion as number) < min) {
+    throw storeArgumentError(
+      name,
+      `${operation}(): options.ifVersion must be a whole number of at least ${min}`,
+    );
+  }
+  return ifVersion as number;
+}
+
+function checkRecord(name: string, operation: string, key: string, record: unknown): SessionRecord {
+  try {
+    assertStorable(name, key, record as SessionRecord);
+  } catch (error) {
+    if (error instanceof TypeError) {
+      throw storeArgumentError(name, `${operation}(): ${error.message.replace(`${name}: `, "")}`);
+    }
+    if (isSessionError(error)) {
+      throw new SessionError(error.code, error.message, { store: name, operation });
+    }
+    throw error;
+  }
+  return record as SessionRecord;
+}
+
+function checkKeysOptions(
+  name: string,
+  options: unknown,
+): { readonly cursor: string | null; readonly limit: number } {
+  if (options === undefined || options === null) return { cursor: null, limit: DEFAULT_KEYS_PAGE };
+  if (typeof options !== "object")
+    throw storeArgumentError(name, "keys(): options must be an object");
+  const { cursor = null, limit = DEFAULT_KEYS_PAGE } = options as {
+    cursor?: unknown;
+    limit?: unknown;
+  };
+  if (
+    cursor !== null &&
+    (typeof cursor !== "string" || cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH)
+  ) {
+    throw storeArgumentError(name, "keys(): cursor must be null or a cursor this store returned");
+  }
+  if (!Number.isSafeInteger(limit) || (limit as number) < 1 || (limit as number) > MAX_KEYS_PAGE) {
+    throw storeArgumentError(
+      name,
+      `keys(): limit must be a whole number from 1 to ${MAX_KEYS_PAGE}`,
+    );
+  }
+  return { cursor: cursor as string | null, limit: limit as number };
+}
+
+/** The capabilities a backend's methods make possible. */
+function capabilitiesOf(backend: StoreBackend): StoreCapabilities {
+  const has = (method: keyof StoreBackend): boolean => typeof backend[method] === "function";
+  const declared: Partial<Record<(typeof CAPABILITY_NAMES)[number], boolean>> = {
+    touch: has("touch"),
+    rename: has("rename"),
+    userIndex: has("listByUser") && has("destroyByUser"),
+    count: has("count"),
+    clear: has("clear"),
+    keys: has("keys"),
+    gc: has("gc"),
+    close: true,
+  };
+  return defineCapabilities(declared);
+}
+
+/**
+ * Builds a {@link SessionStore} from a backend, so every store answers every
+ * call alike: core checks each argument (a malformed one is a `TypeError`, a
+ * user id or payload no store can keep is `INVALID_DATA`), refuses calls after
+ * `close()` with `STORE_UNAVAILABLE`, classifies what the backend throws into
+ * the `STORE_*` codes, bounds each call by `operationTimeoutMs`, and runs the
+ * backend's `gc` on a timer. The backend holds only its storage logic.
+ *
+ * The returned store always has `close()`; it waits for nothing, stops the gc
+ * timer, and closes the backend once. Calling it again is harmless.
+ *
+ * @example
+ * ```ts
+ * import { defineStore } from "@sessionkit/core/store";
+ *
+ * const records = new Map<string, SessionRecord>();
+ * export const store = defineStore({
+ *   name: "map",
+ *   operationTimeoutMs: false,
+ *   backend: {
+ *     async get(key) {
+ *       const record = records.get(key);
+ *       return record !== undefined && record.expiresAt > Date.now() ? record : null;
+ *     },
+ *     async set(key, record, ifVersion) {
+ *       const current = await this.get(key);
+ *       if ((current?.version ?? 0) !== ifVersion) return false;
+ *       if (record.expiresAt <= Date.now()) records.delete(key);
+ *       else records.set(key, record);
+ *       return true;
+ *     },
+ *     async destroy(key) {
+ *       records.delete(key);
+ *     },
+ *   },
+ * });
+ * ```
+ */
+export function defineStore(definition: StoreDefinition): SessionStore {
+  const { name, backend } = definition;
+  if (typeof name !== "string" || !/^[a-z][a-z0-9-]{0,63}$/.test(name)) {
+    throw new SessionError(
+      ErrorCode.INVALID_CONFIG,
+      `defineStore(): name must be lowercase letters, digits and dashes (got ${JSON.stringify(name)})`,
+    );
+  }
+  for (const method of ["get", "set", "destroy"] as const) {
+    if (typeof backend?.[method] !== "function") {
+      throw new SessionError(
+        ErrorCode.INVALID_CONFIG,
+        `defineStore("${name}"): the backend must implement ${method}()`,
+      );
+    }
+  }
+  const timeoutMs = definition.operationTimeoutMs;
+  if (timeoutMs !== false && !(Number.isSafeInteger(timeoutMs) && timeoutMs > 0)) {
+    throw new SessionError(
+      ErrorCode.INVALID_CONFIG,
+      `defineStore("${name}"): operationTimeoutMs must be a positive whole number of ms, or false`,
+    );
+  }
+  const onError = definition.onError ?? warnStoreError;
+  const classify = definition.classify;
+  const deadlines = timeoutMs === false ? undefined : new Deadlines(timeoutMs);
+  let closing: Promise<void> | undefined;
+
+  const wrap = (operation: string, error: unknown): unknown => {
+    if (isSessionError(error) || isArgumentError(error)) return error;
+    const classified = classify?.(error, operation);
+    if (classified !== undefined) return classified;
+    const detail = error instanceof Error ? `: ${redactSecrets(error.message)}` : "";
+    return new SessionError(ErrorCode.STORE_ERROR, `${name}: ${operation}() failed${detail}`, {
+      store: name,
+      operation,
+      cause: error,
+    });
+  };
+
+  /**
+   * Runs one call: the closed guard, then `call` (which checks its arguments
+   * first, so a bad one rejects rather than throws), under the deadline, with
+   * what it threw classified.
+   */
+  const run = <T>(operation: string, call: () => Promise<T>): Promise<T> => {
+    if (closing !== undefined) {
+      return Promise.reject(
+        new SessionError(ErrorCode.STORE_UNAVAILABLE, `${name}: the store is closed`, {
+          store: name,
+          operation,
+        }),
+      );
+    }
+    let answer: Promise<T>;
+    try {
+      answer = call();
+    } catch (error) {
+      return Promise.reject(wrap(operation, error));
+    }
+    if (deadlines === undefined) {
+      return answer.then(undefined, (error: unknown) => Promise.reject(wrap(operation, error)));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const settle = deadlines.watch(() => {
+        reject(
+          new SessionError(
+            ErrorCode.STORE_TIMEOUT,
+            `${name}: ${operation}() did not answer within ${timeoutMs} ms (operationTimeoutMs)`,
+            { store: name, operation },
+          ),
+        );
+      });
+      answer.then(
+        (value) => {
+          settle();
+          resolve(value);
+        },
+        (error: unknown) => {
+          settle();
+          reject(wrap(operation, error));
+        },
+      );
+    });
+  };
+
+  const gcTimer = scheduleGc(definition, () => store.gc?.() ?? Promise.resolve(0), onError);
+
+  const store: SessionStore = {
+    name,
+    capabilities: capabilitiesOf(backend),
+    get: (key) => run("get", () => backend.get(checkKey(name, "get", key))),
+    set: (key, record, options) =>
+      run("set", () => {
+        const k = checkKey(name, "set", key);
+        const version = checkVersion(name, "set", options, 0) as number;
+        return backend.set(k, checkRecord(name, "set", k, record), version);
+      }),
+    destroy: (key) => run("destroy", () => backend.destroy(checkKey(name, "destroy", key))),
+    close: () => {
+      if (closing === undefined) {
+        if (gcTimer !== undefined) {
+          gcTimer.stopped = true;
+          clearTimeout(gcTimer.current);
+        }
+        closing = Promise.resolve()
+          .then(() => backend.close?.())
+          .then(
+            () => undefined,
+            (error: unknown) => Promise.reject(wrap("close", error)),
+          );
+      }
+      return closing;
+    },
+  };
+  const { touch, rename, listByUser, destroyByUser, count, clear, keys, gc } = backend;
+  if (touch !== undefined) {
+    store.touch = (key, expiresAt, options) =>
+      run("touch", () => {
+        const k = checkKey(name, "touch", key);
+        if (!Number.isSafeInteger(expiresAt)) {
+          throw storeArgumentError(name, "touch(): expiresAt must be a whole number of epoch ms");
+        }
+        return touch.call(backend, k, expiresAt, checkVersion(name, "touch", options, 1));
+      });
+  }
+  if (rename !== undefined) {
+    store.rename = (oldKey, newKey, record, options) =>
+      run("rename", async () => {
+        const from = checkKey(name, "rename", oldKey);
+        const to = checkKey(name, "rename", newKey);
+        if (from === to) throw storeArgumentError(name, "rename(): the two keys are the same");
+        const checkedRecord = checkRecord(name, "rename", to, record);
+        const result = await rename.call(
+          backend,
+          from,
+          to,
+          checkedRecord,
+          checkVersion(name, "rename", options, 1),
+        );
+        if (result === "taken") {
+          throw storeArgumentError(name, "rename(): a live record already holds the new key");
+        }
+        return result === "moved";
+      });
+  }
+  if (listByUser !== undefined && destroyByUser !== undefined) {
+    store.listByUser = (userId) =>
+      run("listByUser", () => listByUser.call(backend, checkUserId(name, "listByUser", userId)));
+    store.destroyByUser = (userId, options) =>
+      run("destroyByUser", () => {
+        const id = checkUserId(name, "destroyByUser", userId);
+        if (options !== undefined && (options === null || typeof options !== "object")) {
+          throw storeArgumentError(name, "destroyByUser(): options must be an object");
+        }
+        const except = options?.exceptKey;
+        return destroyByUser.call(
+          backend,
+          id,
+          except === undefined ? undefined : checkKey(name, "destroyByUser", except),
+        );
+      });
+  }
+  if (count !== undefined) store.count = () => run("count", () => count.call(backend));
+  if (clear !== undefined) store.clear = () => run("clear", () => clear.call(backend));
+  if (keys !== undefined) {
+    store.keys = (options) =>
+      run("keys", () => {
+        const { cursor, limit } = checkKeysOptions(name, options);
+        return keys.call(backend, cursor, limit);
+      });
+  }
+  if (gc !== undefined) store.gc = () => run("gc", () => gc.call(backend));
+  return store;
+}
+
+/** The gc timer of one store: re-armed after each pass, so passes never overlap. */
+interface GcTimer {
+  current: ReturnType<typeof setTimeout> | undefined;
+  stopped: boolean;
+}
+
+function scheduleGc(
+  definition: StoreDefinition,
+  pass: () => Promise<number>,
+  onError: StoreErrorHandler,
+): GcTimer | undefined {
+  const { gcIntervalMs, backend, name } = definition;
+  if (gcIntervalMs === undefined || gcIntervalMs === false || backend.gc === undefined) {
+    return undefined;
+  }
+  if (!(Number.isSafeInteger(gcIntervalMs) && gcIntervalMs > 0)) {
+    throw new SessionError(
+      ErrorCode.INVALID_CONFIG,
+      `${name}: gcIntervalMs must be a positive whole number of ms, or false`,
+    );
+  }
+  const timer: GcTimer = { current: undefined, stopped: false };
+  const arm = (): void => {
+    if (timer.stopped) return;
+    // ±10% jitter, so many processes started together do not prune in step.
+    const delay = Math.round(gcIntervalMs * (0.9 + Math.random() * 0.2));
+    timer.current = setTimeout(() => {
+      pass().then(arm, (error: unknown) => {
+        if (!timer.stopped && isSessionError(error)) onError(error, { operation: "gc" });
+        arm();
+      });
+    }, delay);
+    timer.current.unref();
+  };
+  arm();
+  return timer;
+}
