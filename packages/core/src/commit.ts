@@ -1,14 +1,14 @@
 import type { Config } from "./config.js";
-import { serializeCookie } from "./cookie.js";
 import { validateForWrite } from "./data-check.js";
 import { decodeContents, encodeContents } from "./envelope.js";
 import { ErrorCode, SessionError } from "./errors.js";
 import { mergeInto } from "./merge.js";
+import { cookieMaxAge } from "./response-headers.js";
 import { generateSessionId, storeKeyOf } from "./signing.js";
 import type { SessionState } from "./state.js";
 import { assertStorable, type SessionRecord } from "./store.js";
 import { storeCall } from "./store-call.js";
-import type { CommitResult, ResponseHeader } from "./types.js";
+import type { CommitResult } from "./types.js";
 
 /**
  * The write protocol: what a commit stores, with which condition, and which
@@ -49,16 +49,6 @@ function shouldTouch(config: Config, record: SessionRecord, expiresAt: number): 
 }
 
 /**
- * The session cookie's `Max-Age` in ms: the session's own `persist(ms)`, none
- * after `persist(false)`, else the manager's `cookie.maxAgeMs`.
- */
-export function cookieMaxAge(config: Config, s: SessionState): number | undefined {
-  const { persist } = s.contents;
-  if (persist === undefined) return config.maxAgeMs;
-  return persist === false ? undefined : persist;
-}
-
-/**
  * The stored expiry. A session with its own `persist(ms)` lives through `ms`
  * of inactivity; any other through `idleTimeoutMs`, and with the manager's
  * persistent cookie never past that cookie's end. All within the absolute
@@ -85,21 +75,29 @@ function checkSize(config: Config, payload: string): void {
   }
 }
 
+/**
+ * The record to write under `key`: size-checked, with this session's expiry
+ * and owner, and checked the way every store checks it before any store call.
+ */
 function buildRecord(
   config: Config,
   s: SessionState,
+  key: string,
   payload: string,
   now: number,
-  createdAt: number,
-  version: number,
+  previous: SessionRecord | undefined,
 ): SessionRecord {
-  const record: SessionRecord = {
+  checkSize(config, payload);
+  const createdAt = previous?.createdAt ?? now;
+  const base: SessionRecord = {
     payload,
     createdAt,
-    version,
+    version: (previous?.version ?? 0) + 1,
     expiresAt: expiryFor(config, s, now, createdAt),
   };
-  return s.userId === undefined ? record : { ...record, userId: s.userId };
+  const record = s.userId === undefined ? base : { ...base, userId: s.userId };
+  assertStorable(config.store.name, key, record);
+  return record;
 }
 
 function keyTaken(config: Config): SessionError {
@@ -213,11 +211,9 @@ async function create(
   now: number,
 ): Promise<Outcome> {
   const { store } = config;
-  checkSize(config, payload);
   const id = generateSessionId();
   const key = storeKeyOf(id);
-  const record = buildRecord(config, s, payload, now, now, 1);
-  assertStorable(store.name, key, record);
+  const record = buildRecord(config, s, key, payload, now, undefined);
   if (!(await storeCall(config, "set", () => store.set(key, record, { ifVersion: 0 })))) {
     throw keyTaken(config);
   }
@@ -282,10 +278,7 @@ async function regenerate(config: Config, s: SessionState, now: number): Promise
   const newKey = storeKeyOf(newId);
   let next: SessionRecord | undefined;
   await casRetry(config, s, (current) => {
-    const payload = encodeContents(config.codec, s.contents);
-    checkSize(config, payload);
-    next = buildRecord(config, s, payload, now, current.createdAt, current.version + 1);
-    assertStorable(config.store.name, newKey, next);
+    next = buildRecord(config, s, newKey, encodeContents(config.codec, s.contents), now, current);
     return move(config, oldKey, newKey, current, next, now);
   });
   s.regenerate = false;
@@ -304,10 +297,8 @@ async function update(
   await casRetry(config, s, (current, retry) => {
     // After a merge the contents changed: encode them again.
     const nextPayload = retry === 0 ? payload : encodeContents(config.codec, s.contents);
-    checkSize(config, nextPayload);
-    const record = buildRecord(config, s, nextPayload, now, current.createdAt, current.version + 1);
+    const record = buildRecord(config, s, key, nextPayload, now, current);
     next = record;
-    assertStorable(store.name, key, record);
     return storeCall(config, "set", () => store.set(key, record, { ifVersion: current.version }));
   });
   s.record = next;
@@ -371,32 +362,4 @@ export async function commitState(config: Config, s: SessionState): Promise<Outc
   const outcome = await touchIfDue(config, s, now);
   if (s.resign) s.cookie = "set";
   return outcome;
-}
-
-/**
- * Headers for the response: at most one `Set-Cookie`, `Cache-Control:
- * no-store` whenever the cookie is set or cleared, and always `Vary: Cookie`.
- */
-export function responseHeaders(config: Config, s: SessionState): ResponseHeader[] {
-  const headers: ResponseHeader[] = [["Vary", "Cookie"]];
-  if (s.cookie === "none") return headers;
-  if (s.cookie === "clear" || s.id === undefined || s.record === undefined) {
-    headers.push(["Set-Cookie", serializeCookie(config.cookieName, "", config.attributes, 0)]);
-  } else {
-    const token = config.signer.sign(s.id);
-    let maxAgeSeconds: number | undefined;
-    const maxAgeMs = cookieMaxAge(config, s);
-    if (maxAgeMs !== undefined) {
-      const untilAbsolute = s.record.createdAt + config.absoluteTimeoutMs - config.now();
-      maxAgeSeconds = Math.max(0, Math.floor(Math.min(maxAgeMs, untilAbsolute) / 1000));
-    }
-    headers.push([
-      "Set-Cookie",
-      serializeCookie(config.cookieName, token, config.attributes, maxAgeSeconds),
-    ]);
-    // Header clients have no cookie jar: hand them the token the same way.
-    if (config.headerName !== undefined) headers.push([config.headerName, token]);
-  }
-  headers.push(["Cache-Control", "no-store"]);
-  return headers;
 }

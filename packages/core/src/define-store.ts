@@ -1,24 +1,26 @@
 import { Deadlines } from "./deadlines.js";
 import { ErrorCode, isSessionError, redactSecrets, SessionError } from "./errors.js";
+import { scheduleGc } from "./gc-timer.js";
 import {
-  assertStorable,
   type CAPABILITY_NAMES,
   defineCapabilities,
-  isStorableText,
-  isStoreKey,
   type KeyPage,
-  MAX_USER_ID_LENGTH,
   type SessionRecord,
   type SessionStore,
   type StoreCapabilities,
   type StoredSession,
 } from "./store.js";
+import {
+  checkKey,
+  checkKeysOptions,
+  checkRecord,
+  checkUserId,
+  checkVersion,
+  isArgumentError,
+  storeArgumentError,
+} from "./store-arguments.js";
 
-/** Largest `limit` of {@link SessionStore.keys}, on every store. */
-export const MAX_KEYS_PAGE = 1000;
-/** `limit` of {@link SessionStore.keys} when none is given. */
-export const DEFAULT_KEYS_PAGE = 500;
-const MAX_CURSOR_LENGTH = 1024;
+export { DEFAULT_KEYS_PAGE, MAX_KEYS_PAGE, storeArgumentError } from "./store-arguments.js";
 
 /** What {@link StoreBackend.rename} found. */
 export type RenameResult = "moved" | "missing" | "taken";
@@ -112,116 +114,9 @@ export interface StoreDefinition {
   readonly onError?: StoreErrorHandler | undefined;
 }
 
-const ARGUMENT = Symbol.for("sessionkit.storeArgumentError");
-
-/**
- * A `TypeError` for an argument a backend refuses after core's own checks (a
- * cursor it never issued, say). {@link defineStore} passes it to the caller
- * unchanged instead of classifying it as a store failure.
- */
-export function storeArgumentError(storeName: string, message: string): TypeError {
-  const error = new TypeError(`${storeName}: ${message}`);
-  Object.defineProperty(error, ARGUMENT, { value: true });
-  return error;
-}
-
-function isArgumentError(error: unknown): boolean {
-  return error instanceof TypeError && (error as { [ARGUMENT]?: boolean })[ARGUMENT] === true;
-}
-
-/** The default {@link StoreErrorHandler}: a process warning, which Node prints once per code path. */
 export const warnStoreError: StoreErrorHandler = (error) => {
   process.emitWarning(error);
 };
-
-function checkUserId(name: string, operation: string, userId: unknown): string {
-  if (typeof userId !== "string" || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
-    throw storeArgumentError(
-      name,
-      `${operation}(): userId must be a string of 1 to ${MAX_USER_ID_LENGTH} characters`,
-    );
-  }
-  if (!isStorableText(userId)) {
-    throw new SessionError(
-      ErrorCode.INVALID_DATA,
-      `${name}: ${operation}(): the user id holds a NUL character or a lone surrogate, which no store keeps`,
-      { store: name, operation },
-    );
-  }
-  return userId;
-}
-
-function checkKey(name: string, operation: string, key: unknown): string {
-  if (!isStoreKey(key)) {
-    throw storeArgumentError(name, `${operation}(): a store key is 64 lowercase hex characters`);
-  }
-  return key;
-}
-
-function checkVersion(
-  name: string,
-  operation: string,
-  options: unknown,
-  min: 0 | 1,
-): number | undefined {
-  if (options === undefined || options === null) {
-    if (min === 0) throw storeArgumentError(name, `${operation}(): options.ifVersion is required`);
-    return undefined;
-  }
-  if (typeof options !== "object") {
-    throw storeArgumentError(name, `${operation}(): options must be an object`);
-  }
-  const { ifVersion } = options as { ifVersion?: unknown };
-  if (ifVersion === undefined && min === 1) return undefined;
-  if (!Number.isSafeInteger(ifVersion) || (ifVersion as number) < min) {
-    throw storeArgumentError(
-      name,
-      `${operation}(): options.ifVersion must be a whole number of at least ${min}`,
-    );
-  }
-  return ifVersion as number;
-}
-
-function checkRecord(name: string, operation: string, key: string, record: unknown): SessionRecord {
-  try {
-    assertStorable(name, key, record as SessionRecord);
-  } catch (error) {
-    if (error instanceof TypeError) {
-      throw storeArgumentError(name, `${operation}(): ${error.message.replace(`${name}: `, "")}`);
-    }
-    if (isSessionError(error)) {
-      throw new SessionError(error.code, error.message, { store: name, operation });
-    }
-    throw error;
-  }
-  return record as SessionRecord;
-}
-
-function checkKeysOptions(
-  name: string,
-  options: unknown,
-): { readonly cursor: string | null; readonly limit: number } {
-  if (options === undefined || options === null) return { cursor: null, limit: DEFAULT_KEYS_PAGE };
-  if (typeof options !== "object")
-    throw storeArgumentError(name, "keys(): options must be an object");
-  const { cursor = null, limit = DEFAULT_KEYS_PAGE } = options as {
-    cursor?: unknown;
-    limit?: unknown;
-  };
-  if (
-    cursor !== null &&
-    (typeof cursor !== "string" || cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH)
-  ) {
-    throw storeArgumentError(name, "keys(): cursor must be null or a cursor this store returned");
-  }
-  if (!Number.isSafeInteger(limit) || (limit as number) < 1 || (limit as number) > MAX_KEYS_PAGE) {
-    throw storeArgumentError(
-      name,
-      `keys(): limit must be a whole number from 1 to ${MAX_KEYS_PAGE}`,
-    );
-  }
-  return { cursor: cursor as string | null, limit: limit as number };
-}
 
 /** The capabilities a backend's methods make possible. */
 function capabilitiesOf(backend: StoreBackend): StoreCapabilities {
@@ -363,7 +258,15 @@ export function defineStore(definition: StoreDefinition): SessionStore {
     });
   };
 
-  const gcTimer = scheduleGc(definition, () => store.gc?.() ?? Promise.resolve(0), onError);
+  const gcTimer =
+    backend.gc === undefined
+      ? undefined
+      : scheduleGc(
+          name,
+          definition.gcIntervalMs,
+          () => store.gc?.() ?? Promise.resolve(0),
+          onError,
+        );
 
   const store: SessionStore = {
     name,
@@ -451,42 +354,4 @@ export function defineStore(definition: StoreDefinition): SessionStore {
   }
   if (gc !== undefined) store.gc = () => run("gc", () => gc.call(backend));
   return store;
-}
-
-/** The gc timer of one store: re-armed after each pass, so passes never overlap. */
-interface GcTimer {
-  current: ReturnType<typeof setTimeout> | undefined;
-  stopped: boolean;
-}
-
-function scheduleGc(
-  definition: StoreDefinition,
-  pass: () => Promise<number>,
-  onError: StoreErrorHandler,
-): GcTimer | undefined {
-  const { gcIntervalMs, backend, name } = definition;
-  if (gcIntervalMs === undefined || gcIntervalMs === false || backend.gc === undefined) {
-    return undefined;
-  }
-  if (!(Number.isSafeInteger(gcIntervalMs) && gcIntervalMs > 0)) {
-    throw new SessionError(
-      ErrorCode.INVALID_CONFIG,
-      `${name}: gcIntervalMs must be a positive whole number of ms, or false`,
-    );
-  }
-  const timer: GcTimer = { current: undefined, stopped: false };
-  const arm = (): void => {
-    if (timer.stopped) return;
-    // ±10% jitter, so many processes started together do not prune in step.
-    const delay = Math.round(gcIntervalMs * (0.9 + Math.random() * 0.2));
-    timer.current = setTimeout(() => {
-      pass().then(arm, (error: unknown) => {
-        if (!timer.stopped && isSessionError(error)) onError(error, { operation: "gc" });
-        arm();
-      });
-    }, delay);
-    timer.current.unref();
-  };
-  arm();
-  return timer;
 }

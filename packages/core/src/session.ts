@@ -1,8 +1,9 @@
 import { FORBIDDEN_KEYS } from "./codec.js";
-import { commitState, cookieMaxAge, responseHeaders } from "./commit.js";
+import { commitState } from "./commit.js";
 import type { Config } from "./config.js";
 import { decodeContents, emptyContents } from "./envelope.js";
 import { ErrorCode, SessionError } from "./errors.js";
+import { cookieMaxAge, responseHeaders } from "./response-headers.js";
 import type { SessionState } from "./state.js";
 import { MAX_USER_ID_LENGTH } from "./store.js";
 import type { CommitResult, Session, SessionInfo } from "./types.js";
