@@ -39,19 +39,10 @@ fi
 host=127.0.0.1
 url="postgres://$db_user@$host:$port/$database"
 
-say() { echo "pgbouncer: $*" >&2; }
-die() { say "$*"; exit 1; }
-
-# Health check with a deadline: runs "$@" until it succeeds, at most $1 seconds.
-wait_for() {
-  local seconds=$1 what=$2
-  shift 2
-  local deadline=$((SECONDS + seconds))
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || die "timed out after ${seconds}s waiting for ${what} (log: $dir/pgbouncer.log)"
-    sleep 0.1
-  done
-}
+service_name=pgbouncer
+service_log="$dir/pgbouncer.log"
+# shellcheck source=lib/service.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/service.sh"
 
 # PgBouncer refuses to run as root: then it runs as the postgres system user
 # (created by Debian's postgresql and pgbouncer packages).

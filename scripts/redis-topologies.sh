@@ -31,19 +31,9 @@ host=127.0.0.1
 with_sentinel=0
 case " ${REDIS_TOPOLOGIES:-cluster sentinel} " in *" sentinel "*) with_sentinel=1 ;; esac
 
-say() { echo "redis-topologies: $*" >&2; }
-die() { say "$*"; exit 1; }
-
-# Health check with a deadline: runs "$@" until it succeeds, at most $1 seconds.
-wait_for() {
-  local seconds=$1 what=$2
-  shift 2
-  local deadline=$((SECONDS + seconds))
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || die "timed out after ${seconds}s waiting for ${what}"
-    sleep 0.1
-  done
-}
+service_name=redis-topologies
+# shellcheck source=lib/service.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/service.sh"
 
 cli() { redis-cli -h "$host" -p "$1" "${@:2}"; }
 answers() { [ "$(cli "$1" ping 2>/dev/null)" = "PONG" ]; }
