@@ -12,7 +12,7 @@ export interface SessionCodec {
   decode(text: string): unknown;
 }
 
-/** Keys that could reach an object's prototype when data is later merged or assigned (A26). */
+/** Keys that could reach an object's prototype when data is later merged or assigned. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set([
   "__proto__",
   "constructor",
@@ -29,7 +29,7 @@ function dropPrototypeKeys(this: unknown, key: string, value: unknown): unknown 
  * The default codec: JSON. Decoding never alters prototypes (`__proto__` keys
  * are dropped); encoding rejects BigInt and cycles with `INVALID_DATA`.
  * JSON escapes NUL and lone surrogates, so every store keeps the result
- * exactly (A27).
+ * exactly.
  */
 export const jsonCodec: SessionCodec = {
   encode(value) {

@@ -75,7 +75,7 @@ export function resolveConfig(options: SessionManagerOptions): Config {
   const cookie = options.cookie ?? {};
   const secure = cookie.secure ?? true;
   if (!secure && process.env.NODE_ENV === "production") {
-    invalid("cookie.secure: false is refused when NODE_ENV is production (A36)");
+    invalid("cookie.secure: false is refused when NODE_ENV is production");
   }
   const path = cookie.path ?? "/";
   const domain = cookie.domain;
@@ -105,9 +105,8 @@ export function resolveConfig(options: SessionManagerOptions): Config {
   let maxAgeMs: number | undefined;
   if (cookie.maxAgeMs !== undefined) {
     maxAgeMs = positiveInteger("cookie.maxAgeMs", cookie.maxAgeMs);
-    if (maxAgeMs > absoluteTimeoutMs)
-      invalid("cookie.maxAgeMs must not exceed absoluteTimeoutMs (A5)");
-    if (maxAgeMs > MAX_COOKIE_AGE_MS) invalid("cookie.maxAgeMs must not exceed 400 days (A5)");
+    if (maxAgeMs > absoluteTimeoutMs) invalid("cookie.maxAgeMs must not exceed absoluteTimeoutMs");
+    if (maxAgeMs > MAX_COOKIE_AGE_MS) invalid("cookie.maxAgeMs must not exceed 400 days");
   }
 
   const headerName = options.idFrom?.header;
@@ -145,7 +144,7 @@ export function resolveConfig(options: SessionManagerOptions): Config {
     invalid("codec must have encode() and decode()");
   }
 
-  // The largest cookie we will ever send must fit browsers' limit (A11).
+  // The largest cookie we will ever send must fit browsers' limit.
   const signer = createTokenSigner(cookieName, secrets);
   serializeCookie(
     cookieName,

@@ -1,10 +1,10 @@
 import { ErrorCode, SessionError } from "./errors.js";
 
-/** Cookie headers longer than this are not read at all (checklist A7: bounded size). */
+/** Cookie headers longer than this are not read at all. */
 export const MAX_COOKIE_HEADER_LENGTH = 64 * 1024;
-/** At most this many `name=value` pairs are looked at (A7: bounded count). */
+/** At most this many `name=value` pairs are looked at. */
 export const MAX_COOKIE_PAIRS = 1024;
-/** Browsers keep at most 4096 bytes of name plus value plus attributes (A11). */
+/** Browsers keep at most 4096 bytes of name plus value plus attributes. */
 export const MAX_SET_COOKIE_LENGTH = 4096;
 
 const SP = 0x20;
@@ -12,7 +12,7 @@ const HTAB = 0x09;
 
 /**
  * Values of every cookie named exactly `name` in a `Cookie` header, in header
- * order, at most `limit` of them (checklist A7, A8).
+ * order, at most `limit` of them.
  *
  * Strict by design: pairs are split on `;`; only SP and HTAB are trimmed;
  * names are compared byte for byte (never percent-decoded, never
@@ -82,7 +82,7 @@ const DOMAIN =
   /^\.?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
 /**
- * Checks a cookie name and attributes at start-up (checklist A6) and throws
+ * Checks a cookie name and attributes at start-up and throws
  * `INVALID_CONFIG` naming the rule that failed.
  */
 export function validateCookie(name: string, attributes: CookieAttributes): void {
@@ -116,7 +116,7 @@ export function validateCookie(name: string, attributes: CookieAttributes): void
 /**
  * Serialises a `Set-Cookie` value. `maxAgeSeconds` undefined makes a browser
  * session cookie; `0` deletes the cookie (with an `Expires` in the past for
- * old user agents, checklist A17).
+ * old user agents).
  */
 export function serializeCookie(
   name: string,

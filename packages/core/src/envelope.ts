@@ -5,7 +5,7 @@ import type { SessionRecord } from "./store.js";
 /**
  * The envelope core stores in a record's payload, `{ d: data, f?: flash, v?:
  * data version, p?: persistence }`, and the checks that decide whether what a
- * store handed back is ours at all (checklist A29).
+ * store handed back is ours at all.
  */
 
 /** Decoded session contents: data and queued flash messages, on null-prototype objects. */
@@ -22,7 +22,7 @@ export interface Contents {
   persist: number | false | undefined;
 }
 
-/** Deepest JSON nesting a stored payload may have; deeper ones are foreign (A29). */
+/** Deepest JSON nesting a stored payload may have; deeper ones are foreign. */
 export const MAX_PAYLOAD_DEPTH = 1000;
 
 /**
@@ -84,7 +84,7 @@ function nestsTooDeep(text: string): boolean {
 
 /**
  * Decodes a stored payload into fresh objects; `null` for anything not ours
- * (A29). A payload longer than `maxPayloadBytes` could never have been written
+ *. A payload longer than `maxPayloadBytes` could never have been written
  * by core and is refused before it is parsed, so a 50 MB record costs no parse.
  */
 export function decodeContents(

@@ -11,15 +11,14 @@ import type { RequestInput } from "./types.js";
 
 /**
  * Validly signed session tokens in one request that are looked up before
- * giving up (A8): enough that a forged duplicate in front never masks the real
+ * giving up: enough that a forged duplicate in front never masks the real
  * cookie, few enough that a request costs a bounded number of store reads.
  */
 const MAX_TOKEN_LOOKUPS = 3;
 
 /**
  * The live session a verified id names, or `null` when it names none: the
- * record is missing, expired (deleted here, A20) or not ours (deleted here,
- * A29). Such ids are simply ignored: no Set-Cookie answers them (A15).
+ * record is missing, expired or not ours (both deleted here). Such ids are simply ignored: no Set-Cookie answers them.
  */
 async function lookUp(config: Config, id: string, resign: boolean): Promise<SessionState | null> {
   const key = storeKeyOf(id);
@@ -37,7 +36,7 @@ async function lookUp(config: Config, id: string, resign: boolean): Promise<Sess
   }
   const record = found;
   if (record.expiresAt <= now || record.createdAt + config.absoluteTimeoutMs <= now) {
-    // Enforced here too, in case the store's clock or the configuration differ (A19, A20).
+    // Enforced here too, in case the store's clock or the configuration differ.
     config.emit("expired", id);
     await storeCall(config, "destroy", () => config.store.destroy(key));
     return null;
@@ -87,7 +86,7 @@ export async function loadState(config: Config, request: RequestInput): Promise<
     const value = readQuery(request, config.queryName);
     if (value !== undefined) candidates.push(value);
   }
-  // Duplicate rule (A8): candidates are tried in order (cookies, then the
+  // Duplicate rule: candidates are tried in order (cookies, then the
   // header, then the query); the first validly signed one that names a live
   // session wins, after at most MAX_TOKEN_LOOKUPS store reads, so a forged
   // duplicate in front never masks the real cookie. Values are never merged.

@@ -12,7 +12,7 @@ function sameValue(codec: SessionCodec, a: unknown, b: unknown): boolean {
  * Applies this request's changes (relative to `base`) onto `fresh`, the
  * version another request committed meanwhile. Keys this request did not
  * touch keep the other request's values, so concurrent requests changing
- * different keys both survive (A23).
+ * different keys both survive.
  */
 export function mergeInto(
   config: Config,

@@ -9,7 +9,7 @@ import {
 } from "node:crypto";
 import { ErrorCode, SessionError } from "./errors.js";
 
-/** Session ids are 256 bits from the CSPRNG (checklist A1). */
+/** Session ids are 256 bits from the CSPRNG. */
 const ID_BYTES = 32;
 /** 32 bytes in unpadded base64url. */
 const ENCODED_LENGTH = 43;
@@ -18,12 +18,12 @@ export const TOKEN_LENGTH = ENCODED_LENGTH * 2 + 1;
 const TOKEN = /^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/;
 // 43 base64url characters carry 258 bits for 256 bits of data: the last
 // character's low two bits must be zero. Only these 16 characters qualify, so
-// one byte string has exactly one accepted encoding (A12: non-canonical rejected).
+// one byte string has exactly one accepted encoding.
 const CANONICAL_LAST = "AEIMQUYcgkosw048";
-/** Domain separation: a signature made for anything else never verifies here (A12). */
+/** Domain separation: a signature made for anything else never verifies here. */
 const CONTEXT = "sessionkit/session-cookie/v1";
 
-/** Minimum secret length in bytes (A13). */
+/** Minimum secret length in bytes. */
 export const MIN_SECRET_BYTES = 32;
 
 const HOW_TO_MAKE_A_SECRET =
@@ -75,7 +75,7 @@ function normalizeSecret(secret: string): string {
 /**
  * Why a secret is too predictable to sign sessions with, or `undefined` when
  * it looks random. Random bytes in base64url or hex never match: these are the
- * shapes people type (A13).
+ * shapes people type.
  */
 function predictableSecret(secret: string | Uint8Array, bytes: Buffer): string | undefined {
   if (new Set(bytes).size < 8) return "has too few distinct bytes to be random";
@@ -103,7 +103,7 @@ function isCanonical(encoded: string, offset: number): boolean {
   return CANONICAL_LAST.includes(encoded.charAt(offset + ENCODED_LENGTH - 1));
 }
 
-/** A fresh session id: 256 random bits, base64url (A1). */
+/** A fresh session id: 256 random bits, base64url. */
 export function generateSessionId(): string {
   return randomBytes(ID_BYTES).toString("base64url");
 }
@@ -113,7 +113,7 @@ const oneShotHash = (
   crypto as { hash?: (algorithm: string, data: string, encoding: "hex") => string }
 ).hash;
 
-/** The store key of an id: lowercase hex SHA-256 (A4). Stores never see the id itself. */
+/** The store key of an id: lowercase hex SHA-256. Stores never see the id itself. */
 export function storeKeyOf(id: string): string {
   return oneShotHash === undefined
     ? createHash("sha256").update(id).digest("hex")
@@ -121,7 +121,7 @@ export function storeKeyOf(id: string): string {
 }
 
 /**
- * Checks the rotation list at start-up (A13) and returns the secrets as keys.
+ * Checks the rotation list at start-up and returns the secrets as keys.
  * Throws `INVALID_CONFIG` for an empty list, a missing secret (naming the
  * likely unset environment variable), a secret under 32 bytes, a well-known
  * documentation secret, or a predictable one: few distinct bytes, a repeated
@@ -163,7 +163,7 @@ export function prepareSecrets(secrets: readonly (string | Uint8Array)[] | undef
   });
 }
 
-/** Signs and verifies session tokens bound to one cookie name (A12). */
+/** Signs and verifies session tokens bound to one cookie name. */
 export interface TokenSigner {
   /** `<id>.<base64url HMAC-SHA256>` signed with the first secret. */
   sign(id: string): string;
@@ -188,7 +188,7 @@ export function createTokenSigner(name: string, secrets: readonly Buffer[]): Tok
   return {
     sign: (id) => `${id}.${mac(first, id).toString("base64url")}`,
     verify(token) {
-      // Length, alphabet and canonical form are checked before any HMAC (A2).
+      // Length, alphabet and canonical form are checked before any HMAC.
       if (
         typeof token !== "string" ||
         token.length !== TOKEN_LENGTH ||
@@ -222,7 +222,7 @@ export function createHandleHasher(secret: Buffer): (key: string) => string {
       .digest("base64url");
 }
 
-/** A keyed hash of an id for logs and events (A38): correlates events, reveals nothing. */
+/** A keyed hash of an id for logs and events: correlates events, reveals nothing. */
 export function createIdHasher(salt: Buffer): (id: string) => string {
   return (id) => createHmac("sha256", salt).update(id).digest("hex").slice(0, 16);
 }

@@ -3,7 +3,7 @@ import { ErrorCode, isSessionError, SessionError } from "./errors.js";
 
 /**
  * Settles with the store's answer, or rejects with `STORE_TIMEOUT` once
- * `timeoutMs` pass without one (A30): whatever a store does, a request never
+ * `timeoutMs` pass without one: whatever a store does, a request never
  * waits longer. A late answer is ignored.
  */
 function withDeadline<T>(config: Config, operation: string, call: () => Promise<T>): Promise<T> {

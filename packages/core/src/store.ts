@@ -176,7 +176,7 @@ export function isSessionStore(value: unknown): value is SessionStore {
 
 /**
  * Checks a key and record the way every store must before writing, so all
- * stores fail alike (checklist A27): a malformed key or number is a
+ * stores fail alike: a malformed key or number is a
  * `TypeError`; a payload or user id no backend can hold exactly (a NUL
  * character or a lone surrogate) is a `SessionError` with code `INVALID_DATA`.
  * Core never produces either; the check guards direct callers of a store.

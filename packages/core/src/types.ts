@@ -6,7 +6,7 @@ import type { SessionStore } from "./store.js";
 /** Shape of typed session data: a plain object of JSON-compatible values. */
 export type SessionData = Record<string, unknown>;
 
-/** Options of the session cookie. Every default follows OWASP (checklist A5). */
+/** Options of the session cookie. Every default follows OWASP. */
 export interface CookieOptions {
   /**
    * Cookie name. Must be a token; `__Host-` and `__Secure-` prefixes are checked.
@@ -39,7 +39,7 @@ export interface CookieOptions {
   readonly maxAgeMs?: number;
 }
 
-/** Where else, besides the signed cookie, a session token may be read from (checklist A9). */
+/** Where else, besides the signed cookie, a session token may be read from. */
 export interface IdSourceOptions {
   /**
    * Read the token from this request header, and send new tokens back in it.
@@ -57,7 +57,7 @@ export interface IdSourceOptions {
   readonly query?: string;
 }
 
-/** What a {@link SessionManagerOptions.onEvent} listener receives (checklist A38). */
+/** What a {@link SessionManagerOptions.onEvent} listener receives. */
 export interface SessionEvent {
   /** What happened. */
   readonly type:
@@ -125,7 +125,7 @@ export interface SessionManagerOptions {
   /**
    * Longest wait for any store call, in ms. Past it the request fails with
    * `STORE_TIMEOUT` (HTTP 503) whatever the store does, and the store's late
-   * answer is ignored (A30). Stores have their own, usually shorter, timeouts;
+   * answer is ignored. Stores have their own, usually shorter, timeouts;
    * this is the backstop that also covers hand-written stores.
    * @default 3000
    */
@@ -236,9 +236,9 @@ export interface CommitResult {
     | "destroyed"
     | "dropped";
   /**
-   * Headers to add to the response: at most one `Set-Cookie` (A10), with
+   * Headers to add to the response: at most one `Set-Cookie`, with
    * `Cache-Control: no-store` whenever the cookie is set or cleared, and
-   * `Vary: Cookie` (A37). Append them; never replace other `Set-Cookie`s.
+   * `Vary: Cookie`. Append them; never replace other `Set-Cookie`s.
    */
   readonly headers: readonly ResponseHeader[];
 }
@@ -307,13 +307,13 @@ export interface Session<Data extends object = SessionData, Flash extends object
   /** Sets or clears the owner, which feeds the per-user index. Call {@link Session.regenerate} too on login. */
   setUser(userId: string | undefined): this;
   /**
-   * Gives the session a new id at commit, killing the old one at once (A16).
+   * Gives the session a new id at commit, killing the old one at once.
    * Call it on login and on any privilege change. Data is kept, or only the
    * `keep` keys (filtered at once: values set afterwards are kept); the
    * absolute timeout is not reset.
    */
   regenerate(options?: { readonly keep?: readonly (keyof Data & string)[] }): this;
-  /** Deletes the session at commit and clears the cookie (A17). */
+  /** Deletes the session at commit and clears the cookie. */
   destroy(): this;
   /**
    * Drops every change this request made since the session was loaded (or last
@@ -330,9 +330,9 @@ export interface Session<Data extends object = SessionData, Flash extends object
    * ```
    */
   discard(): this;
-  /** Destroys every other session of this session's user ("log out everywhere else", A21). */
+  /** Destroys every other session of this session's user ("log out everywhere else"). */
   destroyOtherSessions(): Promise<number>;
-  /** The user's live sessions (A21). Needs a store with the `userIndex` capability. */
+  /** The user's live sessions. Needs a store with the `userIndex` capability. */
   listSessions(): Promise<SessionInfo<Data>[]>;
   /** Destroys one of the user's sessions by its handle; false if it is not theirs. */
   destroySession(handle: string): Promise<boolean>;
@@ -355,7 +355,7 @@ export interface SessionManager<
 > {
   /**
    * The request's session. Reads the id (cookie, then configured sources),
-   * verifies it, and loads the record; an invalid id costs no store call (A14).
+   * verifies it, and loads the record; an invalid id costs no store call.
    * Loading twice in one request returns the same object.
    */
   load(request: RequestInput): Promise<Session<Data, Flash>>;
