@@ -1,12 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import fastifyCookie from "@fastify/cookie";
 import fastifySession, { type SessionStore as FastifySessionStore } from "@fastify/session";
-import {
-  createNodeHandler,
-  createSessionManager,
-  type Session,
-  type SessionManager,
-} from "@sessionkit/core";
+import { createSessionManager, type Session, type SessionManager } from "@sessionkit/core";
+import { createNodeHandler } from "@sessionkit/core/node";
 import express, { type Request, type Response } from "express";
 import expressSession from "express-session";
 import fastify from "fastify";

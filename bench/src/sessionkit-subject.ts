@@ -1,9 +1,5 @@
-import {
-  createSessionManager,
-  type SessionRecord,
-  type SessionStore,
-  storeKeyOf,
-} from "@sessionkit/core";
+import { createSessionManager, type SessionRecord, type SessionStore } from "@sessionkit/core";
+import { storeKeyOf } from "@sessionkit/core/store";
 import type { RoundTripCounter } from "./counters.js";
 import { type Backend, IDLE_MS, SECRET, type Subject } from "./subject.js";
 import { type BenchData, inParallel, sessionData, slotOf } from "./workload.js";

@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
-  createNodeHandler,
   createSessionManager,
   type Session,
   type SessionManager,
   type SessionStore,
 } from "@sessionkit/core";
+import { createNodeHandler } from "@sessionkit/core/node";
 import { csrfTokenMatches, newCsrfToken } from "./csrf.js";
 import type { SafeHtml } from "./html.js";
 import { addToCart, type CartLine } from "./shop.js";

@@ -1,4 +1,5 @@
-import { isSessionError, redactSecrets } from "@sessionkit/core";
+import { isSessionError } from "@sessionkit/core";
+import { redactSecrets } from "@sessionkit/core/store";
 
 /** Exit codes of the `sessionkit` command. */
 export const ExitCode = {

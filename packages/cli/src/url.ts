@@ -1,4 +1,4 @@
-import { redactSecrets } from "@sessionkit/core";
+import { redactSecrets } from "@sessionkit/core/store";
 
 /**
  * Store URLs as the CLI needs them beside the store itself: the store parses

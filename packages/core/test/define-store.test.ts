@@ -341,3 +341,18 @@ describe("the store option vocabulary", () => {
     expect(error?.message).not.toContain("hunter2");
   });
 });
+
+describe("the README's store", () => {
+  it("creates, compare-and-sets and destroys through defineStore", async () => {
+    const { store } = await import("./readme-map-store.js");
+    const first = record();
+    expect(await store.set(KEY, first, { ifVersion: 0 })).toBe(true);
+    expect(await store.set(KEY, record(2), { ifVersion: 0 })).toBe(false);
+    expect(await store.set(KEY, record(2), { ifVersion: 1 })).toBe(true);
+    expect((await store.get(KEY))?.version).toBe(2);
+    await store.destroy(KEY);
+    expect(await store.get(KEY)).toBeNull();
+    expect(store.capabilities.touch).toBe(false);
+    expect(await rejection(store.get("not a key"))).toBeInstanceOf(TypeError);
+  });
+});

@@ -1,5 +1,6 @@
 import { storeCases } from "@sessionkit/adapter-scenarios";
-import { createSessionManager, type SessionStore, storeKeyOf } from "@sessionkit/core";
+import { createSessionManager, type SessionStore } from "@sessionkit/core";
+import { storeKeyOf } from "@sessionkit/core/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // "Remember me" per session over every real store: the record's expiry on the

@@ -5,8 +5,8 @@ import {
   type SessionEvent,
   type SessionStore,
   type StandardSchemaV1,
-  storeKeyOf,
 } from "@sessionkit/core";
+import { storeKeyOf } from "@sessionkit/core/store";
 import { type } from "arktype";
 import * as v from "valibot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

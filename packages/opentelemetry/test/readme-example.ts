@@ -1,6 +1,7 @@
 import { createServer } from "node:http";
 import { NodeSDK } from "@opentelemetry/sdk-node";
-import { createNodeHandler, createSessionManager } from "@sessionkit/core";
+import { createSessionManager } from "@sessionkit/core";
+import { createNodeHandler } from "@sessionkit/core/node";
 import { sessionTelemetry } from "@sessionkit/opentelemetry";
 import { createMemoryStore } from "@sessionkit/store-memory";
 

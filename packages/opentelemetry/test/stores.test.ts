@@ -1,5 +1,6 @@
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
-import { createSessionManager, type SessionStore, storeKeyOf } from "@sessionkit/core";
+import { createSessionManager, type SessionStore } from "@sessionkit/core";
+import { storeKeyOf } from "@sessionkit/core/store";
 import { createPostgresStore } from "@sessionkit/store-postgres";
 import { createRedisStore } from "@sessionkit/store-redis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
