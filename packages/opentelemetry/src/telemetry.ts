@@ -122,27 +122,29 @@ function errorType(error: unknown): string {
 }
 
 function createInstruments(meter: Meter, options: SessionTelemetryOptions): Instruments {
+  const counter = (name: string, description: string, unit: string) =>
+    meter.createCounter(name, { description, unit, valueType: ValueType.INT });
   const instruments: Instruments = {
-    loads: meter.createCounter(TelemetryNames.LOADS, {
-      description: "Session loads, by outcome (found, none, error).",
-      unit: "{load}",
-      valueType: ValueType.INT,
-    }),
-    commits: meter.createCounter(TelemetryNames.COMMITS, {
-      description: "Session commits, by outcome (created, updated, touched, …, error).",
-      unit: "{commit}",
-      valueType: ValueType.INT,
-    }),
-    conflicts: meter.createCounter(TelemetryNames.CONFLICTS, {
-      description: "Commits that met a concurrent write, by resolution (merged, rejected).",
-      unit: "{commit}",
-      valueType: ValueType.INT,
-    }),
-    conflictRetries: meter.createCounter(TelemetryNames.CONFLICT_RETRIES, {
-      description: "Compare-and-set retries of commits after a concurrent write.",
-      unit: "{retry}",
-      valueType: ValueType.INT,
-    }),
+    loads: counter(
+      TelemetryNames.LOADS,
+      "Session loads, by outcome (found, none, error).",
+      "{load}",
+    ),
+    commits: counter(
+      TelemetryNames.COMMITS,
+      "Session commits, by outcome (created, updated, touched, …, error).",
+      "{commit}",
+    ),
+    conflicts: counter(
+      TelemetryNames.CONFLICTS,
+      "Commits that met a concurrent write, by resolution (merged, rejected).",
+      "{commit}",
+    ),
+    conflictRetries: counter(
+      TelemetryNames.CONFLICT_RETRIES,
+      "Compare-and-set retries of commits after a concurrent write.",
+      "{retry}",
+    ),
     storeDuration: meter.createHistogram(TelemetryNames.STORE_DURATION, {
       description: "Duration of each session store call, by operation and outcome (ok, error).",
       unit: "ms",
