@@ -620,7 +620,7 @@ async function onNodeGroup(major, tarballs, { name: groupName, examples, install
         fail(`a store that overwrites live records passed the conformance suite on Node ${actual}`);
       if (!plain.includes("must not overwrite a live record"))
         fail(`the failure does not name the broken rule:\n${plain.slice(-3000)}`);
-      if (!/@sessionkit\/conformance\/src\/suite\.ts:\d+/.test(plain))
+      if (!/@sessionkit\/conformance\/src\/groups\/[a-z-]+\.ts:\d+/.test(plain))
         fail(`the failure does not point at the suite's TypeScript source:\n${plain.slice(-3000)}`);
       rmSync(broken);
     }

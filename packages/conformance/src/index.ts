@@ -1,3 +1,4 @@
+export { conformanceGroups, describeStoreConformance } from "./describe.js";
 export {
   type FailureOptions,
   type FaultInjectionOptions,
@@ -8,6 +9,26 @@ export {
   untilRecovered,
 } from "./failure.js";
 export { type Fault, FaultProxy } from "./fault-proxy.js";
+export { argumentsGroup } from "./groups/arguments.js";
+export { basicGroup } from "./groups/basic.js";
+export { closedGroup } from "./groups/closed.js";
+export { compareAndSetGroup } from "./groups/compare-and-set.js";
+export { concurrencyGroup } from "./groups/concurrency.js";
+export { expiryGroup } from "./groups/expiry.js";
+export { gcGroup } from "./groups/gc.js";
+export { listingGroup } from "./groups/listing.js";
+export { manifestGroup } from "./groups/manifest.js";
+export { renameGroup } from "./groups/rename.js";
+export { touchGroup } from "./groups/touch.js";
+export { userIndexGroup } from "./groups/user-index.js";
+export type {
+  ConformanceClock,
+  ConformanceContext,
+  ConformanceGroup,
+  ConformanceOptions,
+  StoreInspector,
+} from "./options.js";
+export { makeRecord, randomKey } from "./records.js";
 export {
   dockerAvailable,
   getPostgresUrl,
@@ -16,22 +37,3 @@ export {
   probeTcp,
   uniqueName,
 } from "./services.js";
-export {
-  basicGroup,
-  type ConformanceGroup,
-  type ConformanceOptions,
-  compareAndSetGroup,
-  concurrencyGroup,
-  conformanceGroups,
-  describeStoreConformance,
-  expiryGroup,
-  gcGroup,
-  listingGroup,
-  makeRecord,
-  manifestGroup,
-  randomKey,
-  renameGroup,
-  type StoreInspector,
-  touchGroup,
-  userIndexGroup,
-} from "./suite.js";
