@@ -1,9 +1,9 @@
-export {
-  createRedisStore,
-  type RedisStore,
-  type RedisStoreClientOptions,
-  type RedisStoreCommonOptions,
-  type RedisStoreOptions,
-  type RedisStoreUrlOptions,
-  redisProvider,
-} from "./redis-store.js";
+export type {
+  RedisStoreClientOptions,
+  RedisStoreCommonOptions,
+  RedisStoreOptions,
+  RedisStoreUrlOptions,
+} from "./options.js";
+export { redisProvider } from "./provider.js";
+export { createRedisStore, type RedisStore } from "./redis-store.js";
+export { parseRedisUrl, type RedisHost, type RedisTopology, type RedisUrl } from "./url.js";

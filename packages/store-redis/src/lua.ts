@@ -1,19 +1,21 @@
+import { createHash } from "node:crypto";
+
 /**
  * The Lua scripts of the Redis store (key layout in `layout.ts`). Each script
  * touches the keys of one hash slot only, so it runs atomically on the server
  * in Cluster too: a bucket script updates a session and its bucket indexes in
  * one step, so a late or retried write can neither overwrite a newer version
- * nor recreate a destroyed session (checklist A18).
+ * nor recreate a destroyed session.
  *
  * Bucket scripts take `B`, the bucket's base name `<prefix>:{<tag>}:`, as
  * ARGV[1] and the application's clock (epoch ms) as ARGV[2]. A session hash
  * holds p (payload), e (expiresAt), c (createdAt), v (version), and for an
  * owned session u (userId) and i (the score its entry in the user index is
- * known to have, see below). Time is the application's clock only (checklist
- * A20): every expiry is set relative (`PX expiresAt - now`), so a Redis clock
- * that differs from the application's neither shortens nor lengthens a session,
- * and a record whose expiresAt has passed on the application's clock counts as
- * gone and is deleted when met.
+ * known to have, see below). Time is the application's clock only: every
+ * expiry is set relative (`PX expiresAt - now`), so a Redis clock that differs
+ * from the application's neither shortens nor lengthens a session, and a
+ * record whose expiresAt has passed on the application's clock counts as gone
+ * and is deleted when met.
  *
  * The user index is a sorted set in its own slot; a session's entry is written
  * before the session (never after), with a score that is an upper bound of the
@@ -95,8 +97,16 @@ local p, e, c, v, u, indexed = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV
 local t = redis.call('TYPE', sk).ok
 local old_u, old_i = nil, nil
 if if_version == '0' then
-  -- A value of another type counts as taken: get() reports and deletes it.
-  if t ~= 'none' then return 0 end
+  if t == 'hash' then
+    local old_e = int(redis.call('HGET', sk, 'e'))
+    if not old_e or old_e > NOW then return 0 end
+    -- Expired on the app clock, though Redis has not expired it yet: absent.
+    remove(sk, m)
+    t = 'none'
+  elseif t ~= 'none' then
+    -- A value of another type counts as taken: get() reports and deletes it.
+    return 0
+  end
 else
   if t ~= 'hash' then return 0 end
   local f = redis.call('HMGET', sk, 'v', 'e', 'u', 'i')
@@ -151,7 +161,7 @@ if old_e <= NOW then
 end
 if if_version ~= '' and f[1] ~= if_version then return {0} end
 local ne = tonumber(e)
--- Never shortens: expiry only moves forward (checklist A20).
+-- Never shortens: expiry only moves forward.
 if ne <= old_e then return {1} end
 if f[3] then
   local i = int(f[4]) or 0
@@ -257,3 +267,29 @@ export const INDEX_LIST = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
 return redis.call('ZRANGE', KEYS[1], 0, -1)
 `;
+
+/** A script and its SHA-1, for `EVALSHA`. */
+export interface Script {
+  readonly source: string;
+  readonly sha: string;
+}
+
+const script = (source: string): Script => ({
+  source,
+  sha: createHash("sha1").update(source).digest("hex"),
+});
+
+/** Every script of the store, with its SHA-1. */
+export const SCRIPTS = {
+  get: script(GET),
+  set: script(SET),
+  destroy: script(DESTROY),
+  touch: script(TOUCH),
+  retire: script(RETIRE),
+  destroyIfOwner: script(DESTROY_IF_OWNER),
+  count: script(COUNT),
+  keys: script(KEYS_PAGE),
+  clear: script(CLEAR_BATCH),
+  indexAdd: script(INDEX_ADD),
+  indexList: script(INDEX_LIST),
+} as const;

@@ -191,7 +191,7 @@ async function failover(
   const store = createRedisStore({
     url: `redis+cluster://${hosts}`,
     prefix,
-    commandTimeoutMs: 1_000,
+    operationTimeoutMs: 1_000,
   });
   const onVictim = (key: string) =>
     masterOf(before, keySlot(sessionKeyName(prefix, key))) === victim;

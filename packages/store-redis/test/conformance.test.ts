@@ -30,13 +30,17 @@ const sessionKey = (store: SessionStore, key: string): string => {
   return sessionKeyName(prefix, key);
 };
 
+// The store's expiry follows its `now` option (the app clock; Redis TTLs are
+// set relative to it), so the suite's clock drives it: exact, instant expiry
+// checks. The Cluster and Sentinel runs (topologies.test.ts) use the real clock.
 describeStoreConformance<RedisStore>("redis", {
-  createStore() {
+  createStore({ now }) {
     const prefix = uniqueName("skredis");
     used.push(prefix);
-    const store = createRedisStore({ client, prefix });
+    const store = createRedisStore({ client, prefix, now });
     prefixes.set(store, prefix);
     return store;
   },
+  clock: "suite",
   inspect: redisInspector(() => raw, sessionKey),
 });

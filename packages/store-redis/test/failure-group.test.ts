@@ -10,7 +10,7 @@ failureGroup({
     createRedisStore({
       url: `redis://${host}:${port}`,
       prefix: uniqueName("skfail"),
-      commandTimeoutMs: timeoutMs,
+      operationTimeoutMs: timeoutMs,
     }),
   async teardown(store) {
     await store.clear().catch(() => {});

@@ -73,7 +73,7 @@ async function proxy() {
 function storeAt(url: string): RedisStore {
   const prefix = uniqueName("skredisfail");
   prefixes.push(prefix);
-  const store = createRedisStore({ url, prefix, commandTimeoutMs: TIMEOUT_MS });
+  const store = createRedisStore({ url, prefix, operationTimeoutMs: TIMEOUT_MS });
   cleanup.push(() => store.close());
   return store;
 }
@@ -183,7 +183,7 @@ describe("redis store while the server is down (A30, A31)", () => {
     cleanup.push(async () => client.disconnect());
     const prefix = uniqueName("skredisfail");
     prefixes.push(prefix);
-    const store = createRedisStore({ client, prefix, commandTimeoutMs: TIMEOUT_MS });
+    const store = createRedisStore({ client, prefix, operationTimeoutMs: TIMEOUT_MS });
     await store.count();
     const closedOnce = new Promise((resolve) => client.once("close", resolve));
     await p.stop();

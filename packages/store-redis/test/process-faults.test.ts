@@ -4,7 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { makeRecord, randomKey, timedFailure, untilRecovered } from "@sessionkit/conformance";
+import {
+  makeRecord,
+  randomKey,
+  timedFailure,
+  uniqueName,
+  untilRecovered,
+} from "@sessionkit/conformance";
 import { isSessionError, type SessionError } from "@sessionkit/core";
 import { createRedisStore, type RedisStore } from "@sessionkit/store-redis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -171,15 +177,22 @@ afterAll(async () => {
   process.off("exit", killOnExit);
 });
 
-/** A store that owns its client (the client options every `{ url }` user gets). */
+/**
+ * A store that owns its client (the client options every `{ url }` user gets),
+ * under a prefix of its own: counts are exact whatever earlier tests wrote.
+ */
 function newStore(): RedisStore {
-  const store = createRedisStore({ url: server.url, commandTimeoutMs: TIMEOUT_MS });
+  const store = createRedisStore({
+    url: server.url,
+    prefix: uniqueName("skfaults"),
+    operationTimeoutMs: TIMEOUT_MS,
+  });
   stores.push(store);
   return store;
 }
 
 describe("redis store against a redis-server process that is frozen, killed and restarted (A30, A31)", () => {
-  it("SIGSTOP of redis-server: get fails with STORE_TIMEOUT within commandTimeoutMs + 1 s, set fails retryably, and the store recovers after SIGCONT (A30)", async () => {
+  it("SIGSTOP of redis-server: get fails with STORE_TIMEOUT within operationTimeoutMs + 1 s, set fails retryably, and the store recovers after SIGCONT (A30)", async () => {
     const store = newStore();
     const key = randomKey();
     const record = makeRecord({ userId: "u-sigstop" });
@@ -218,9 +231,10 @@ describe("redis store against a redis-server process that is frozen, killed and 
     expect(await store.get(fresh)).not.toBeNull();
   });
 
-  it("5,000 operations at once while redis-server is frozen (SIGSTOP) all fail retryably (STORE_TIMEOUT, then STORE_UNAVAILABLE once the stalled connection is dropped) within commandTimeoutMs + 3 s, and the store recovers after SIGCONT (A30)", async () => {
+  it("5,000 operations at once while redis-server is frozen (SIGSTOP) all fail retryably (STORE_TIMEOUT, then STORE_UNAVAILABLE once the stalled connection is dropped) within operationTimeoutMs + 3 s, and the store recovers after SIGCONT (A30)", async () => {
     const store = newStore();
-    expect(await store.count()).toBeGreaterThanOrEqual(0);
+    // Connects before the freeze; the prefix is fresh, so it holds nothing.
+    expect(await store.count()).toBe(0);
     let elapsed = 0;
     try {
       server.freeze();
@@ -291,6 +305,49 @@ describe("redis store against a redis-server process that is frozen, killed and 
     expect(grownBy).toBeLessThan(20 * 1024 * 1024);
   });
 
+  it("a script running past busy-reply-threshold: calls fail fast with retryable STORE_BUSY, and work again once it ends (A30)", async () => {
+    const store = newStore();
+    expect(await store.count()).toBe(0);
+    await command(server.port, "CONFIG", "SET", "busy-reply-threshold", "50");
+    // Keeps the server busy for 1.5 s on its own clock; meanwhile it answers
+    // every other command with BUSY.
+    const busy = command(
+      server.port,
+      "EVAL",
+      "local t = redis.call('TIME') local stop = t[1] * 1000000 + t[2] + 1500000 " +
+        "repeat local n = redis.call('TIME') until n[1] * 1000000 + n[2] >= stop return 1",
+      "0",
+    );
+    try {
+      let seen: unknown;
+      let took = 0;
+      await until("a call to fail while the script runs", async () => {
+        const started = performance.now();
+        seen = await store.get(randomKey()).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        took = performance.now() - started;
+        return seen !== undefined;
+      });
+      expect(seen).toMatchObject({
+        name: "SessionError",
+        code: "STORE_BUSY",
+        store: "redis",
+        operation: "get",
+        retryable: true,
+        httpStatus: 503,
+      });
+      expect(took).toBeLessThan(TIMEOUT_MS);
+    } finally {
+      expect(await busy).toBe(1);
+      await command(server.port, "CONFIG", "SET", "busy-reply-threshold", "5000");
+    }
+    const key = randomKey();
+    expect(await store.set(key, makeRecord(), { ifVersion: 0 })).toBe(true);
+    expect(await store.get(key)).not.toBeNull();
+  });
+
   it("kill and restart of redis-server without persistence: operations fail typed while it is down, the store recovers by itself, old sessions are gone and no write refused during the outage appears (A30, A18)", async () => {
     const store = newStore();
     const before = randomKey();
@@ -330,7 +387,8 @@ describe("redis store against a redis-server process that is frozen, killed and 
     // checked through the store and on the server itself, which must hold only `after`.
     for (const key of refused) expect(await store.get(key)).toBeNull();
     expect(await store.count()).toBe(1);
-    expect(await command(server.port, "DBSIZE")).toBeLessThanOrEqual(3); // session + 2 index keys
+    // The restarted server holds `after` only: its hash and its bucket's k and e indexes.
+    expect(await command(server.port, "DBSIZE")).toBe(3);
   });
 
   it("5,000 operations during a 3-second outage all fail typed, and memory stays bounded (A30, A31)", async () => {

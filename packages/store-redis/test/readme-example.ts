@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
-import { createNodeHandler, createSessionManager } from "@sessionkit/core";
+import { createSessionManager } from "@sessionkit/core";
+import { createNodeHandler } from "@sessionkit/core/node";
 import { createRedisStore } from "@sessionkit/store-redis";
 import { Redis } from "ioredis";
 
@@ -14,7 +15,11 @@ if (secret === undefined) throw new Error("set SESSION_SECRET to at least 32 ran
 export const client = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
   enableOfflineQueue: false,
 });
-export const store = createRedisStore({ client, prefix: "myapp", commandTimeoutMs: 2_000 });
+export const store = createRedisStore({
+  client,
+  prefix: process.env.SESSION_PREFIX ?? "myapp",
+  operationTimeoutMs: 2_000,
+});
 
 const sessions = createSessionManager<Data>({ store, secrets: [secret] });
 

@@ -205,7 +205,7 @@ describe("Sentinel failover (own master, replica and sentinel)", () => {
       store = createRedisStore({
         url: `redis+sentinel://127.0.0.1:${sentinel}/${name}`,
         prefix: uniqueName("skredis"),
-        commandTimeoutMs: 1_000,
+        operationTimeoutMs: 1_000,
       });
       const keys = Array.from({ length: 5 }, randomKey);
       for (const key of keys) {
