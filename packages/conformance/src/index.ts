@@ -31,9 +31,11 @@ export type {
 export { makeRecord, randomKey } from "./records.js";
 export {
   dockerAvailable,
+  freePort,
   getPostgresUrl,
   getRedisUrl,
   MissingServiceError,
   probeTcp,
   uniqueName,
+  waitUntil,
 } from "./services.js";

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { inject } from "vitest";
 
 /** The servers the test helpers can provide. */
@@ -124,6 +124,39 @@ export function probeTcp(host: string, port: number, timeoutMs = 2_000): Promise
     socket.once("connect", () => done());
     socket.once("error", (error) => done(error));
   });
+}
+
+/** A free loopback port, as the kernel hands one out, for a server a test starts itself. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Polls `check` every `intervalMs` until it resolves `true` (a health check
+ * with a deadline, never a fixed sleep); rejects naming `what` after `withinMs`.
+ * A `check` that throws counts as "not yet".
+ */
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  withinMs = 30_000,
+  intervalMs = 100,
+): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${withinMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
 }
 
 /** Loads testcontainers (an optional peer), or `null` when it is not installed. */

@@ -6,13 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { makeRecord, randomKey, uniqueName } from "@sessionkit/conformance";
+import { makeRecord, randomKey, uniqueName, waitUntil } from "@sessionkit/conformance";
 import { isSessionError, type SessionRecord } from "@sessionkit/core";
 import { createRedisStore } from "@sessionkit/store-redis";
 import { expect } from "vitest";
 import { keySlot } from "../src/layout.js";
 import { sessionKeyName } from "./cleanup.js";
-import { command, until } from "./redis-processes.js";
+import { command } from "./redis-processes.js";
 
 const TOPOLOGY_SCRIPT = fileURLToPath(
   new URL("../../../scripts/redis-topologies.sh", import.meta.url),
@@ -82,7 +82,7 @@ export async function replicated(master: number): Promise<void> {
   const info = String(await command(master, "INFO", "replication"));
   const offset = Number(/master_repl_offset:(\d+)/.exec(info)?.[1] ?? Number.NaN);
   expect(Number.isSafeInteger(offset)).toBe(true);
-  await until(
+  await waitUntil(
     `a replica of port ${master} to acknowledge offset ${offset}`,
     async () => {
       const now = String(await command(master, "INFO", "replication"));
@@ -240,12 +240,12 @@ async function failover(
     await Promise.all(masters.map(replicated));
 
     workers = Array.from({ length: 4 }, worker);
-    await until("100 writes under traffic", async () => acked.length >= 100, 20_000);
+    await waitUntil("100 writes under traffic", async () => acked.length >= 100, 20_000);
     const checkpoint = acked.length;
     await replicated(victim);
     process.kill(pid, "SIGKILL");
     killedAt = performance.now();
-    await until(
+    await waitUntil(
       "the store to write to the killed master's slots again",
       async () => victimWritesAfterKill >= 20,
       40_000,
@@ -255,7 +255,7 @@ async function failover(
 
     expect(unexpected).toEqual([]);
     const survivors = ports.filter((port) => port !== victim);
-    await until(
+    await waitUntil(
       "the Cluster to show the promoted replica as master of slot 0",
       async () => masterOf(await slotMap(survivors), 0) === promoted,
       10_000,

@@ -5,16 +5,18 @@ import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import {
+  freePort,
   makeRecord,
   randomKey,
   timedFailure,
   uniqueName,
   untilRecovered,
+  waitUntil,
 } from "@sessionkit/conformance";
 import { isSessionError, type SessionError } from "@sessionkit/core";
 import { createRedisStore, type RedisStore } from "@sessionkit/store-redis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { command, freePort, until } from "./redis-processes.js";
+import { command } from "./redis-processes.js";
 
 // Checklist A30 (timeouts, fail closed with a typed error, no unhandled
 // rejection, automatic recovery), A31 (fail fast, not the offline queue) and
@@ -77,7 +79,7 @@ class OwnRedis {
     });
     early.catch(() => {});
     await Promise.race([
-      until(
+      waitUntil(
         `redis-server on port ${this.port}`,
         async () => (await command(this.port, "PING")) === "PONG",
         10_000,
@@ -297,7 +299,7 @@ describe("redis store against a redis-server process that is frozen, killed and 
       grownBy = process.memoryUsage().heapUsed - baseline;
     } finally {
       server.thaw();
-      await until(
+      await waitUntil(
         "redis-server to answer after SIGCONT",
         async () => (await command(server.port, "PING")) === "PONG",
       );
@@ -321,7 +323,7 @@ describe("redis store against a redis-server process that is frozen, killed and 
     try {
       let seen: unknown;
       let took = 0;
-      await until("a call to fail while the script runs", async () => {
+      await waitUntil("a call to fail while the script runs", async () => {
         const started = performance.now();
         seen = await store.get(randomKey()).then(
           () => undefined,

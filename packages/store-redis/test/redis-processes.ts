@@ -1,37 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { waitUntil } from "@sessionkit/conformance";
 import { Redis } from "ioredis";
-
-/** A free loopback port, as the kernel hands one out. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls `check` until it is true (a health check, bounded); throws naming `what` otherwise. */
-export async function until(
-  what: string,
-  check: () => Promise<boolean>,
-  withinMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${withinMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** Sends one command to 127.0.0.1:port on a short-lived connection. */
 export async function command(port: number, ...args: string[]): Promise<unknown> {
@@ -116,7 +88,7 @@ export class RedisProcesses {
     failed.catch(() => {});
     this.#children.set(port, child);
     await Promise.race([
-      until(
+      waitUntil(
         `redis-server on port ${port}`,
         async () => (await command(port, "PING")) === "PONG",
         10_000,

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { getRedisUrl, makeRecord, randomKey, uniqueName } from "@sessionkit/conformance";
+import { getRedisUrl, makeRecord, randomKey, uniqueName, waitUntil } from "@sessionkit/conformance";
 import { createStoreRegistry, type SessionError, type SessionRecord } from "@sessionkit/core";
 import type { StoreErrorContext } from "@sessionkit/core/store";
 import {
@@ -20,7 +20,6 @@ import {
   sessionKeyName,
   userIndexName,
 } from "./cleanup.js";
-import { until } from "./redis-processes.js";
 
 let redisUrl: string;
 let client: Redis;
@@ -505,7 +504,9 @@ describe("rename", () => {
     });
     try {
       expect(await store.rename(oldKey, newKey, { ...record, version: 2 })).toBe(true);
-      await until("the monitor to report the new record", async () => seen.includes("hset new"));
+      await waitUntil("the monitor to report the new record", async () =>
+        seen.includes("hset new"),
+      );
     } finally {
       monitor.disconnect();
     }

@@ -1,8 +1,10 @@
 import {
   describeStoreConformance,
+  freePort,
   makeRecord,
   randomKey,
   uniqueName,
+  waitUntil,
 } from "@sessionkit/conformance";
 import type { SessionStore } from "@sessionkit/core";
 import { createRedisStore, type RedisStore } from "@sessionkit/store-redis";
@@ -18,7 +20,7 @@ import {
   userIndexName,
 } from "./cleanup.js";
 import { clusterFailover, replicated } from "./cluster-failover.js";
-import { command, freePort, RedisProcesses, until } from "./redis-processes.js";
+import { command, RedisProcesses } from "./redis-processes.js";
 
 // Cluster and Sentinel need servers of their own: `eval "$(bash scripts/redis-topologies.sh)"`
 // at the repository root starts both and prints these variables. Without them
@@ -192,11 +194,11 @@ describe("Sentinel failover (own master, replica and sentinel)", () => {
     try {
       await processes.server(primary);
       await processes.server(replica, "--replicaof", "127.0.0.1", String(primary));
-      await until("the replica to sync", async () =>
+      await waitUntil("the replica to sync", async () =>
         String(await command(replica, "INFO", "replication")).includes("master_link_status:up"),
       );
       await processes.sentinel(sentinel, name, primary);
-      await until("the sentinel to see the replica", async () =>
+      await waitUntil("the sentinel to see the replica", async () =>
         JSON.stringify(await command(sentinel, "SENTINEL", "replicas", name)).includes(
           `"${replica}"`,
         ),
@@ -215,7 +217,7 @@ describe("Sentinel failover (own master, replica and sentinel)", () => {
       await replicated(primary);
 
       processes.kill(primary);
-      await until("the sentinel to promote the replica", async () => {
+      await waitUntil("the sentinel to promote the replica", async () => {
         const address = (await command(
           sentinel,
           "SENTINEL",
@@ -229,7 +231,7 @@ describe("Sentinel failover (own master, replica and sentinel)", () => {
       const fresh = randomKey();
       const current = store;
       const unexpected: unknown[] = [];
-      await until("the store to write through the new primary", async () => {
+      await waitUntil("the store to write through the new primary", async () => {
         try {
           return await current.set(fresh, makeRecord(), { ifVersion: 0 });
         } catch (error) {
