@@ -16,26 +16,25 @@ export function postgresFailureGroup(route: Route): void {
 
   failureGroup<PostgresStore>({
     async target() {
-      const url = new URL((await routeOptions(route)).connectionString);
+      const url = new URL((await routeOptions(route)).url);
       return { host: url.hostname, port: url.port === "" ? 5432 : Number(url.port) };
     },
     async createStore({ host, port }, timeoutMs) {
       // The schema and table are made first; only the store's own traffic goes through the proxy.
-      const { connectionString, pooler } = await routeOptions(route);
+      const { url, pooler } = await routeOptions(route);
       const schema = await createSchema(admin);
-      const direct = createPostgresStore({ connectionString, pooler, schema, gcIntervalMs: false });
+      const direct = createPostgresStore({ url, pooler, schema, gcIntervalMs: false });
       await direct.migrate();
       await direct.close();
-      const url = new URL(connectionString);
-      url.hostname = host;
-      url.port = String(port);
+      const proxied = new URL(url);
+      proxied.hostname = host;
+      proxied.port = String(port);
       return createPostgresStore({
-        connectionString: url.toString(),
+        url: proxied.toString(),
         pooler,
         schema,
         gcIntervalMs: false,
-        statementTimeoutMs: timeoutMs,
-        connectTimeoutMs: timeoutMs,
+        operationTimeoutMs: timeoutMs,
       });
     },
     async teardown(store) {

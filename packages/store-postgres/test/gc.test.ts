@@ -6,8 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresStore, type PostgresStore } from "../src/index.js";
 import { GC_LOCK_CLASS } from "../src/schema.js";
 import {
+  createSchema,
   createTestStore,
   destroyTestStore,
+  dropSchema,
   openAdminPool,
   ROUTES,
   routeOptions,
@@ -75,6 +77,20 @@ async function checkpoint(): Promise<void> {
   }
 }
 
+/**
+ * Calls `gc()` until it resolves to 0: each call prunes for at most half the
+ * operation timeout, and one that finds another instance pruning resolves to
+ * 0 at once (that instance carries on). Resolves to the rows this one removed.
+ */
+async function pruneUntilNone(store: PostgresStore): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const removed = await store.gc();
+    if (removed === 0) return total;
+    total += removed;
+  }
+}
+
 const percentile = (sorted: readonly number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 
@@ -92,7 +108,7 @@ const LIVE_P99_LOAD_FACTOR = 3;
 
 describe("gc() at a million rows", () => {
   it.for(ROUTES)(
-    "two instances (%s) calling gc() at once remove exactly 1,000,000 expired rows while live reads and writes stay correct, p99 < 100 ms or 3x the p99 before gc on a busy machine (A32)",
+    "two instances (%s) calling gc() at once, each until it returns 0, remove exactly 1,000,000 expired rows while live reads and writes stay correct, p99 < 100 ms or 3x the p99 before gc on a busy machine (A32)",
     // Inserting and pruning a million rows took 40-95 s on two busy cores.
     { timeout: 240_000 },
     async (route, ctx) => {
@@ -187,7 +203,7 @@ describe("gc() at a million rows", () => {
         const gcMs: number[] = [];
         const pruning = Promise.all(
           [first, second].map((store) =>
-            store.gc().finally(() => gcMs.push(performance.now() - gcStarted)),
+            pruneUntilNone(store).finally(() => gcMs.push(performance.now() - gcStarted)),
           ),
         ).finally(() => {
           gcDone = true;
@@ -310,6 +326,33 @@ describe.each(ROUTES)("gc() (%s)", (route) => {
     }
   });
 
+  it("gc() stops starting batches once half of operationTimeoutMs is spent, resolving to what it removed; the next calls carry on", async () => {
+    const seed = await createTestStore(admin, { route });
+    // Two rows a batch: 10,000 round trips would have to fit in 500 ms.
+    const slow = createPostgresStore({
+      ...(await routeOptions(route)),
+      schema: seed.schema,
+      gcIntervalMs: false,
+      gcBatchSize: 2,
+      operationTimeoutMs: 1_000,
+    });
+    try {
+      await insertExpired(seed, 20_000);
+      const started = performance.now();
+      const first = await slow.gc();
+      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(first).toBeGreaterThan(0);
+      expect(first).toBeLessThan(20_000);
+      expect(await rawCount(seed)).toBe(20_000 - first);
+      expect(await gcLocksHeld(seed)).toBe(0);
+      expect(await pruneUntilNone(seed)).toBe(20_000 - first);
+      expect(await rawCount(seed)).toBe(0);
+    } finally {
+      await slow.close();
+      await destroyTestStore(admin, seed);
+    }
+  });
+
   it("the background timer (gcIntervalMs) prunes expired rows on its own", async () => {
     const seed = await createTestStore(admin, { route });
     const store = createPostgresStore({
@@ -323,6 +366,29 @@ describe.each(ROUTES)("gc() (%s)", (route) => {
     } finally {
       await store.close();
       await destroyTestStore(admin, seed);
+    }
+  });
+});
+
+describe("gc() in the background", () => {
+  it('a failing background gc reaches onError(error, { operation: "gc" }) as a SessionError, and the timer keeps running', async () => {
+    const schema = await createSchema(admin);
+    const failures: { code: string; operation: string }[] = [];
+    // No table and no migration: every pass fails (42P01).
+    const store = createPostgresStore({
+      ...(await routeOptions("direct")),
+      schema,
+      migrate: "off",
+      gcIntervalMs: 20,
+      onError: (error, { operation }) => failures.push({ code: error.code, operation }),
+    });
+    try {
+      await expect.poll(() => failures.length, { timeout: 5_000 }).toBeGreaterThanOrEqual(2);
+      expect(failures[0]).toEqual({ code: "STORE_ERROR", operation: "gc" });
+      expect(failures[1]).toEqual({ code: "STORE_ERROR", operation: "gc" });
+    } finally {
+      await store.close();
+      await dropSchema(admin, schema);
     }
   });
 });

@@ -36,13 +36,11 @@ export type Route = "direct" | "pgbouncer";
 /** The routes every parameterised test runs over. */
 export const ROUTES: readonly Route[] = ["direct", "pgbouncer"];
 
-/** Connection string and `pooler` option of a route. */
-export async function routeOptions(
-  route: Route,
-): Promise<{ connectionString: string; pooler: PostgresPooler }> {
+/** URL and `pooler` option of a route. */
+export async function routeOptions(route: Route): Promise<{ url: string; pooler: PostgresPooler }> {
   return route === "direct"
-    ? { connectionString: await getPostgresUrl(), pooler: "none" }
-    : { connectionString: await getPgBouncerUrl(), pooler: "transaction" };
+    ? { url: await getPostgresUrl(), pooler: "none" }
+    : { url: await getPgBouncerUrl(), pooler: "transaction" };
 }
 
 /** A pool for the test's own raw SQL (schema set-up, inspection, lock holding). */
@@ -73,7 +71,7 @@ export async function dropSchema(admin: pg.Pool, schema: string): Promise<void> 
  */
 export async function createTestStore(
   admin: pg.Pool,
-  extra: { statementTimeoutMs?: number; route?: Route } = {},
+  extra: { operationTimeoutMs?: number; route?: Route; now?: () => number } = {},
 ): Promise<PostgresStore> {
   const { route = "direct", ...rest } = extra;
   const schema = await createSchema(admin);

@@ -33,20 +33,20 @@ describe("createPostgresStore(options)", () => {
       'x"y',
     ];
     for (const name of hostile) {
-      expect(() =>
-        createPostgresStore({ connectionString: url, table: name, gcIntervalMs: false }),
-      ).toThrow(expect.objectContaining({ name: "SessionError", code: "INVALID_CONFIG" }));
+      expect(() => createPostgresStore({ url, table: name, gcIntervalMs: false })).toThrow(
+        expect.objectContaining({ name: "SessionError", code: "INVALID_CONFIG" }),
+      );
     }
     for (const name of [...hostile.filter((n) => n.length < 49), "a".repeat(64)]) {
-      expect(() =>
-        createPostgresStore({ connectionString: url, schema: name, gcIntervalMs: false }),
-      ).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));
+      expect(() => createPostgresStore({ url, schema: name, gcIntervalMs: false })).toThrow(
+        expect.objectContaining({ code: "INVALID_CONFIG" }),
+      );
     }
   });
 
   it("accepts identifiers at the length limits", async () => {
     const store = createPostgresStore({
-      connectionString: url,
+      url,
       schema,
       table: `t${"a".repeat(47)}`,
       gcIntervalMs: false,
@@ -56,27 +56,76 @@ describe("createPostgresStore(options)", () => {
     await store.close();
   });
 
-  it("rejects neither or both of pool and connectionString, and bad numbers, with INVALID_CONFIG", async () => {
+  it("rejects neither or both of url and pool, unknown options and bad values with INVALID_CONFIG, before opening any connection", async () => {
     const pool = new pg.Pool({ connectionString: url });
     try {
       const bad: unknown[] = [
+        undefined,
+        null,
+        "postgres://localhost/db",
         {},
-        { pool, connectionString: url },
-        { connectionString: "" },
-        { connectionString: url, statementTimeoutMs: 0 },
-        { connectionString: url, connectTimeoutMs: -1 },
-        { connectionString: url, gcIntervalMs: 1.5 },
-        { connectionString: url, gcBatchSize: 0 },
-        { connectionString: url, pooler: "session" },
-        { connectionString: url, pooler: "TRANSACTION" },
+        { pool, url },
+        { url: "" },
+        { url: 42 },
+        { url: "mysql://localhost/db" },
+        { pool: {} },
+        { pool, poolConfig: { max: 2 } },
+        { url, poolConfig: "max=2" },
+        { url, operationTimeoutMs: 0 },
+        { url, operationTimeoutMs: 1.5 },
+        { url, gcIntervalMs: 1.5 },
+        { url, gcIntervalMs: 0 },
+        { url, gcIntervalMs: true },
+        { url, gcBatchSize: 0 },
+        { url, pooler: "session" },
+        { url, pooler: "TRANSACTION" },
+        { url, migrate: true },
+        { url, migrate: "yes" },
+        { url, unlogged: "true" },
+        { url, now: Date.now() },
+        { url, onError: "warn" },
+        // Renamed options are not aliases: each is refused by name.
+        { connectionString: url },
+        { url, statementTimeoutMs: 500 },
+        { url, connectTimeoutMs: 500 },
+        { url, createTableIfMissing: true },
       ];
       for (const options of bad) {
-        expect(() => createPostgresStore(options as never)).toThrow(
-          expect.objectContaining({ code: "INVALID_CONFIG" }),
+        expect(() => createPostgresStore(options as never), JSON.stringify(options)).toThrow(
+          expect.objectContaining({ name: "SessionError", code: "INVALID_CONFIG" }),
         );
       }
+      expect(pool.totalCount).toBe(0);
     } finally {
       await pool.end();
+    }
+  });
+
+  it("an unknown option is named in the error", () => {
+    expect(() => createPostgresStore({ url, statementTimeoutMs: 500 } as never)).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('"statementTimeoutMs"') }),
+    );
+  });
+
+  it("now is called at operation time, never captured at construction", async () => {
+    let calls = 0;
+    const store = createPostgresStore({
+      url,
+      schema,
+      gcIntervalMs: false,
+      now: () => {
+        calls++;
+        return Date.now();
+      },
+    });
+    try {
+      expect(calls).toBe(0);
+      await store.migrate();
+      const before = calls;
+      expect(await store.get(randomKey())).toBeNull();
+      expect(calls).toBe(before + 1);
+    } finally {
+      await store.close();
     }
   });
 
@@ -103,16 +152,11 @@ describe("createPostgresStore(options)", () => {
     }
   });
 
-  it("operations reject bad arguments with a TypeError before any SQL", async () => {
-    const store = createPostgresStore({ connectionString: url, schema, gcIntervalMs: false });
+  it("keys() rejects a cursor it never issued with a TypeError before any SQL (A32)", async () => {
+    const store = createPostgresStore({ url, schema, gcIntervalMs: false });
     try {
-      await expect(store.touch(randomKey(), Number.NaN)).rejects.toBeInstanceOf(TypeError);
       await expect(store.keys({ cursor: "' OR 1=1 --" })).rejects.toBeInstanceOf(TypeError);
-      await expect(store.keys({ limit: 0 })).rejects.toBeInstanceOf(TypeError);
-      await expect(store.listByUser("")).rejects.toBeInstanceOf(TypeError);
-      await expect(store.set(randomKey(), makeRecord(), { ifVersion: -1 })).rejects.toBeInstanceOf(
-        TypeError,
-      );
+      await expect(store.keys({ cursor: "A".repeat(64) })).rejects.toBeInstanceOf(TypeError);
     } finally {
       await store.close();
     }
@@ -130,8 +174,9 @@ describe("postgresProvider", () => {
       target.search = u.search;
       target.searchParams.set("schema", schema);
       target.searchParams.set("table", `via_${scheme}`);
-      target.searchParams.set("createTableIfMissing", "true");
+      target.searchParams.set("migrate", "auto");
       target.searchParams.set("gcIntervalMs", "false");
+      target.searchParams.set("application_name", "sessionkit-url-test");
       const store = await registry.open(target.toString());
       try {
         expect(store.name).toBe("postgres");
@@ -141,10 +186,39 @@ describe("postgresProvider", () => {
           key,
         ]);
         expect(raw.rowCount).toBe(1);
+        // pg's own parameter reached pg: the store's connection carries its name.
+        const named = await admin.query(
+          "SELECT 1 FROM pg_stat_activity WHERE application_name = 'sessionkit-url-test'",
+        );
+        expect(named.rowCount).toBeGreaterThan(0);
       } finally {
         await store.close?.();
       }
     }
+  });
+
+  it("createPostgresStore({ url }) reads the same query parameters; one also given as an option is INVALID_CONFIG", async () => {
+    const withTable = new URL(url);
+    withTable.searchParams.set("schema", schema);
+    withTable.searchParams.set("table", "via_option_url");
+    const store = createPostgresStore({ url: withTable.toString(), gcIntervalMs: false });
+    try {
+      expect({ schema: store.schema, table: store.table }).toEqual({
+        schema,
+        table: "via_option_url",
+      });
+      expect(await store.count()).toBe(0);
+    } finally {
+      await store.close();
+    }
+    expect(() =>
+      createPostgresStore({ url: withTable.toString(), table: "other", gcIntervalMs: false }),
+    ).toThrow(
+      expect.objectContaining({
+        code: "INVALID_CONFIG",
+        message: expect.stringContaining("table is set both in the URL and as an option"),
+      }),
+    );
   });
 
   it("fromUrl() never puts the URL in an error (A39)", async () => {

@@ -32,7 +32,7 @@ function bouncerStore(
 ): PostgresStore {
   const { pool, ...rest } = options;
   return createPostgresStore({
-    ...(pool === undefined ? { connectionString: bouncerUrl } : { pool }),
+    ...(pool === undefined ? { url: bouncerUrl } : { pool }),
     pooler: "transaction",
     schema,
     gcIntervalMs: false,
@@ -56,11 +56,7 @@ describe('createPostgresStore({ pooler: "transaction" }) behind PgBouncer', () =
   });
 
   it("without the option, the store's own pool is refused by PgBouncer with STORE_UNAVAILABLE and a hint", async () => {
-    const store = createPostgresStore({
-      connectionString: bouncerUrl,
-      schema,
-      gcIntervalMs: false,
-    });
+    const store = createPostgresStore({ url: bouncerUrl, schema, gcIntervalMs: false });
     try {
       await expect(store.get(randomKey())).rejects.toMatchObject({
         name: "SessionError",
@@ -87,7 +83,8 @@ describe('createPostgresStore({ pooler: "transaction" }) behind PgBouncer', () =
     // The same load with named statements fails hundreds of times here
     // ("prepared statement … already exists / does not exist").
     const pool = new pg.Pool({ connectionString: bouncerUrl, max: 8 });
-    const store = bouncerStore({ table: "hammered", pool, createTableIfMissing: true });
+    // migrate: "auto" (the default): the first operations create the table.
+    const store = bouncerStore({ table: "hammered", pool });
     try {
       const keys = Array.from({ length: 50 }, () => randomKey());
       const record = makeRecord({ payload: '{"hammered":true}' });
@@ -119,7 +116,6 @@ describe('createPostgresStore({ pooler: "transaction" }) behind PgBouncer', () =
     const url = new URL(bouncerUrl);
     url.searchParams.set("schema", schema);
     url.searchParams.set("table", "via_url");
-    url.searchParams.set("createTableIfMissing", "true");
     url.searchParams.set("gcIntervalMs", "false");
     url.searchParams.set("pooler", "transaction");
     const store = await postgresProvider.fromUrl(url.toString());
@@ -138,7 +134,6 @@ describe('createPostgresStore({ pooler: "transaction" }) behind PgBouncer', () =
     const applicationName = uniqueName("skgc");
     const store = bouncerStore({
       table: "gc_clean",
-      createTableIfMissing: true,
       gcBatchSize: 3,
       poolConfig: { application_name: applicationName },
     });

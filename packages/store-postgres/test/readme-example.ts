@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
-import { createNodeHandler, createSessionManager } from "@sessionkit/core";
+import { createSessionManager } from "@sessionkit/core";
+import { createNodeHandler } from "@sessionkit/core/node";
 import { createPostgresStore } from "@sessionkit/store-postgres";
 import pg from "pg";
 
@@ -18,9 +19,8 @@ export const pool = new pg.Pool({
 });
 pool.on("error", (error) => console.error("idle Postgres client failed:", error.message));
 
+// The first operation creates the table if needed (the default migrate: "auto").
 export const store = createPostgresStore({ pool });
-// Idempotent, and safe when every instance runs it at start-up.
-await store.migrate();
 
 const sessions = createSessionManager<Data>({ store, secrets: [secret] });
 

@@ -37,7 +37,7 @@ describe("postgres store semantics", () => {
   it("expiry compares against the store's `now` option, not the database clock (A20)", async () => {
     let offsetMs = 0;
     const shifted = createPostgresStore({
-      connectionString: await getPostgresUrl(),
+      url: await getPostgresUrl(),
       schema: store.schema,
       gcIntervalMs: false,
       now: () => Date.now() + offsetMs,
@@ -80,11 +80,28 @@ describe("postgres store semantics", () => {
     expect((await store.get(newKey))?.payload).toBe('"taken"');
   });
 
-  it("listByUser(userId) with a lone surrogate finds nothing, not the U+FFFD user (A27)", async () => {
+  it("rename(old, new) with an already expired record deletes old, unless a live session holds new (then a TypeError, nothing changed)", async () => {
+    const oldKey = randomKey();
+    const newKey = randomKey();
+    await store.set(oldKey, makeRecord({ payload: '"old"' }), { ifVersion: 0 });
+    const expired = makeRecord({}, -1_000);
+    await store.set(newKey, makeRecord({ payload: '"taken"' }), { ifVersion: 0 });
+    await expect(store.rename(oldKey, newKey, expired)).rejects.toBeInstanceOf(TypeError);
+    expect((await store.get(oldKey))?.payload).toBe('"old"');
+    expect((await store.get(newKey))?.payload).toBe('"taken"');
+    const freeKey = randomKey();
+    expect(await store.rename(oldKey, freeKey, expired)).toBe(true);
+    expect(await rowExists(oldKey)).toBe(false);
+    expect(await rowExists(freeKey)).toBe(false);
+    expect(await store.rename(oldKey, freeKey, expired)).toBe(false);
+  });
+
+  it("destroyByUser(userId) with a lone surrogate is INVALID_DATA and leaves the U+FFFD user's sessions alone (A27)", async () => {
+    // The driver would send a lone surrogate as U+FFFD and match another user.
     const key = randomKey();
     await store.set(key, makeRecord({ userId: "\uFFFD" }), { ifVersion: 0 });
-    expect(await store.listByUser("\uD800")).toEqual([]);
-    expect(await store.destroyByUser("\uD800")).toBe(0);
+    await expect(store.destroyByUser("\uD800")).rejects.toMatchObject({ code: "INVALID_DATA" });
+    await expect(store.listByUser("\uD800")).rejects.toMatchObject({ code: "INVALID_DATA" });
     expect((await store.listByUser("\uFFFD")).map((s) => s.key)).toEqual([key]);
   });
 
