@@ -26,7 +26,9 @@ export function postgresConformance(route: Route): void {
   describeStoreConformance<PostgresStore>(
     route === "direct" ? "postgres" : 'postgres behind PgBouncer (pooler: "transaction")',
     {
-      createStore: () => createTestStore(admin, { route }),
+      // The store reads the suite's clock, so expiry is checked exactly, without sleeping.
+      createStore: (context) => createTestStore(admin, { route, now: context.now }),
+      clock: "suite",
       teardown: (store) => destroyTestStore(admin, store),
       inspect: {
         // Raw reads of the row, bypassing the store: present regardless of expiry.
