@@ -61,20 +61,23 @@ export function storeCases(): StoreCase[] {
   return [
     {
       name: "memory",
-      create: async () => createMemoryStore({ sweepIntervalMs: false }),
+      create: async () => createMemoryStore({ gcIntervalMs: false }),
       dispose: async (store) => store.close?.(),
     },
     {
       name: "sqlite",
       async create() {
         const dir = mkdtempSync(join(tmpdir(), "sk_scenarios_"));
-        const store = createSqliteStore({ path: join(dir, "sessions.db"), gcIntervalMs: false });
+        const store = createSqliteStore({
+          url: `sqlite:${join(dir, "sessions.db")}`,
+          gcIntervalMs: false,
+        });
         sqliteDirs.set(store, dir);
         return store;
       },
       async createDown() {
         // A closed database: every operation fails with STORE_UNAVAILABLE.
-        const store = createSqliteStore({ path: ":memory:", gcIntervalMs: false });
+        const store = createSqliteStore({ url: "sqlite::memory:", gcIntervalMs: false });
         await store.close();
         return store;
       },
@@ -90,7 +93,7 @@ export function storeCases(): StoreCase[] {
         answering(createRedisStore({ url: await getRedisUrl(), prefix: `${uniqueName("scn")}:` })),
       // Nothing listens on port 1: connections are refused at once.
       createDown: async () =>
-        createRedisStore({ url: "redis://127.0.0.1:1", commandTimeoutMs: 500 }),
+        createRedisStore({ url: "redis://127.0.0.1:1", operationTimeoutMs: 500 }),
       dispose: disposeRedis,
     },
     {
@@ -120,9 +123,9 @@ export function storeCases(): StoreCase[] {
       async create() {
         const schema = uniqueName("scn");
         const store = createPostgresStore({
-          connectionString: await getPostgresUrl(),
+          url: await getPostgresUrl(),
           schema,
-          createTableIfMissing: true,
+          migrate: "auto",
           gcIntervalMs: false,
         });
         pgSchemas.set(store, schema);
@@ -130,8 +133,8 @@ export function storeCases(): StoreCase[] {
       },
       createDown: async () =>
         createPostgresStore({
-          connectionString: "postgres://postgres@127.0.0.1:1/test",
-          connectTimeoutMs: 500,
+          url: "postgres://postgres@127.0.0.1:1/test",
+          operationTimeoutMs: 500,
           gcIntervalMs: false,
         }),
       async dispose(store) {

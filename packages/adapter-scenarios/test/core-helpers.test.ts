@@ -1,10 +1,15 @@
 // The scenarios through core's own helpers: createNodeHandler (node:http) and
 // withSession (Fetch API, served by a minimal node:http bridge).
 import { type AppContext, describeAdapterScenarios } from "@sessionkit/adapter-scenarios";
-import { errorResponse, withSession } from "@sessionkit/core";
+import { withSession } from "@sessionkit/core";
+import { errorResponse } from "@sessionkit/core/adapter";
 import { listen, route, startNodeApp } from "./reference-app.js";
 
-describeAdapterScenarios("node:http (createNodeHandler)", startNodeApp);
+// createNodeHandler has no error handler to hand a thrown HTTP error to: it
+// answers every throw with a bare 500.
+describeAdapterScenarios("node:http (createNodeHandler)", startNodeApp, {
+  thrownClientErrors: 500,
+});
 
 describeAdapterScenarios("Fetch API (withSession)", async (context: AppContext) => {
   const { sessions, prefs, gates, onError } = context;
@@ -14,14 +19,14 @@ describeAdapterScenarios("Fetch API (withSession)", async (context: AppContext) 
       withSession(
         prefs,
         async (_request, prefSession) => {
-          const { body, cookies } = await route(
+          const { status, body, cookies } = await route(
             request.method,
             new URL(request.url),
             session,
             prefSession,
             gates,
           );
-          const response = Response.json(body);
+          const response = Response.json(body, { status: status ?? 200 });
           for (const cookie of cookies ?? []) response.headers.append("Set-Cookie", cookie);
           return response;
         },
@@ -29,10 +34,16 @@ describeAdapterScenarios("Fetch API (withSession)", async (context: AppContext) 
       )(request),
     { onError },
   );
+  // The app's error handling, as a Fetch runtime's would be: a thrown 4xx HTTP
+  // error is answered with its status, anything else bare.
   const handle = async (request: Request): Promise<Response> => {
     try {
       return await inner(request);
     } catch (error) {
+      const status = (error as { status?: unknown } | null)?.status;
+      if (typeof status === "number" && status >= 400 && status < 500) {
+        return new Response(null, { status });
+      }
       return errorResponse(error);
     }
   };

@@ -53,7 +53,7 @@ const kinds = [
     url: getPostgresUrl,
     async prepare(url: string, namespace: string) {
       const store = createPostgresStore({
-        connectionString: url,
+        url,
         schema: namespace,
         gcIntervalMs: false,
       });

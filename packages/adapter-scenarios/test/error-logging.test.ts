@@ -1,12 +1,8 @@
 // Core's HTTP helpers log every failure once by default (console.error),
 // never silently; an onError option replaces the default (issue 15).
 import { Client, SCENARIO_SECRET } from "@sessionkit/adapter-scenarios";
-import {
-  createNodeHandler,
-  createSessionManager,
-  isSessionError,
-  withSession,
-} from "@sessionkit/core";
+import { createSessionManager, isSessionError, withSession } from "@sessionkit/core";
+import { createNodeHandler } from "@sessionkit/core/node";
 import { createMemoryStore } from "@sessionkit/store-memory";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { listen } from "./reference-app.js";
@@ -18,7 +14,7 @@ interface Data {
 // A 256-byte payload cap: a larger write fails its commit with PAYLOAD_TOO_LARGE.
 const manager = () =>
   createSessionManager<Data>({
-    store: createMemoryStore({ sweepIntervalMs: false }),
+    store: createMemoryStore({ gcIntervalMs: false }),
     secrets: [SCENARIO_SECRET],
     maxPayloadBytes: 256,
   });

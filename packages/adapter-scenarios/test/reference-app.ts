@@ -6,13 +6,18 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import {
   type AppContext,
+  destroyThenUnavailable,
+  discardChanges,
   type Gates,
+  httpError,
   type PrefsData,
+  prepareThrow,
   type RunningApp,
   type ScenarioData,
   slowSet,
 } from "@sessionkit/adapter-scenarios";
-import { createNodeHandler, type Session } from "@sessionkit/core";
+import type { Session } from "@sessionkit/core";
+import { createNodeHandler } from "@sessionkit/core/node";
 
 export async function listen(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
@@ -36,7 +41,7 @@ export async function route(
   session: Session<ScenarioData>,
   prefs: Session<PrefsData>,
   gates: Gates,
-): Promise<{ body: unknown; cookies?: string[] }> {
+): Promise<{ status?: number; body: unknown; cookies?: string[] }> {
   const q = (name: string) => url.searchParams.get(name) ?? "";
   switch (`${method} ${url.pathname}`) {
     case "GET /state":
@@ -66,9 +71,15 @@ export async function route(
       return { body: { ok: true } };
     case "POST /logout-others":
       return { body: { destroyed: await session.destroyOtherSessions() } };
+    case "POST /logout-unavailable":
+      return destroyThenUnavailable(session);
+    case "POST /discard":
+      return { body: discardChanges(session, { key: q("key"), value: q("value") }) };
     case "POST /throw":
       session.set("poisoned", true);
       throw new Error("handler failed at /srv/app/secret.js");
+    case "POST /throw-status":
+      throw httpError(await prepareThrow(session, gates, { status: q("status"), gate: q("gate") }));
     case "GET /prefs":
       return { body: { theme: prefs.get("theme") ?? null } };
     case "POST /prefs":
@@ -87,12 +98,19 @@ export function startNodeApp({ sessions, prefs, gates, onError }: AppContext): P
     async (req, res, session) => {
       const prefSession = await prefs.load(req);
       const url = new URL(req.url ?? "/", "http://localhost");
-      const { body, cookies } = await route(req.method ?? "GET", url, session, prefSession, gates);
+      const { status, body, cookies } = await route(
+        req.method ?? "GET",
+        url,
+        session,
+        prefSession,
+        gates,
+      );
       for (const [name, value] of (await prefSession.commit()).headers) {
         if (name === "Set-Cookie") res.appendHeader(name, value);
         else res.setHeader(name, value);
       }
       if (cookies) for (const cookie of cookies) res.appendHeader("Set-Cookie", cookie);
+      res.statusCode = status ?? 200;
       res.setHeader("Content-Type", "application/json");
       res.end(JSON.stringify(body));
     },

@@ -1,9 +1,15 @@
+/**
+ * `@sessionkit/express-session`: any sessionkit store as an express-session
+ * `Store`, built with {@link createExpressSessionStore}.
+ *
+ * @packageDocumentation
+ */
 export {
   type AllCallback,
   createExpressSessionStore,
   type DoneCallback,
-  ExpressSessionStore,
-  type ExpressSessionStoreOptions,
+  type ExpressSessionStore,
   type GetCallback,
   type LengthCallback,
 } from "./express-session-store.js";
+export type { ExpressSessionStoreOptions } from "./options.js";

@@ -20,7 +20,7 @@ app.use(
     saveUninitialized: false,
     cookie: { httpOnly: true, sameSite: "lax", maxAge: 8 * 3_600_000 },
     // The only change: this was `new RedisStore({ client })`, `new PgStore({ pool })`, ...
-    store: createExpressSessionStore(createSqliteStore({ path: "./sessions.db" })),
+    store: createExpressSessionStore(createSqliteStore({ url: "sqlite:./sessions.db" })),
   }),
 );
 

@@ -1,7 +1,8 @@
 // The Store methods called directly, on the memory store and on stores lacking
 // optional capabilities.
 import { promisify } from "node:util";
-import { defineCapabilities, type SessionStore, storeKeyOf } from "@sessionkit/core";
+import type { SessionStore } from "@sessionkit/core";
+import { defineCapabilities, storeKeyOf } from "@sessionkit/core/store";
 import { createMemoryStore } from "@sessionkit/store-memory";
 import { createSqliteStore } from "@sessionkit/store-sqlite";
 import type { SessionData } from "express-session";
@@ -39,15 +40,38 @@ let counter = 0;
 const newSid = () => `sid-${++counter}-${Math.random().toString(36).slice(2)}`;
 
 describe("createExpressSessionStore(store, options)", () => {
-  it("rejects something that is not a sessionkit store", () => {
-    expect(() => createExpressSessionStore({} as SessionStore)).toThrow(TypeError);
+  it("rejects something that is not a sessionkit store with INVALID_CONFIG", () => {
+    expect(() => createExpressSessionStore({} as SessionStore)).toThrow(
+      expect.objectContaining({ code: "INVALID_CONFIG", store: "express-session" }),
+    );
   });
 
-  it("rejects a ttlMs or maxPayloadBytes that is not a positive integer", () => {
-    const store = createMemoryStore();
-    expect(() => createExpressSessionStore(store, { ttlMs: 0 })).toThrow(TypeError);
-    expect(() => createExpressSessionStore(store, { ttlMs: 1.5 })).toThrow(TypeError);
-    expect(() => createExpressSessionStore(store, { maxPayloadBytes: -1 })).toThrow(TypeError);
+  it.each([
+    ["ttlMs", { ttlMs: 0 }, /ttlMs must be a whole number of at least 1 \(got 0\)/],
+    ["ttlMs", { ttlMs: 1.5 }, /ttlMs must be a whole number of at least 1 \(got 1\.5\)/],
+    ["maxPayloadBytes", { maxPayloadBytes: -1 }, /maxPayloadBytes must be a whole number/],
+    ["pageSize", { pageSize: 0 }, /pageSize must be a whole number/],
+    ["pageSize", { pageSize: 1001 }, /pageSize must be at most 1000 \(got 1001\)/],
+    ["userId", { userId: "user" }, /userId must be a function/],
+    ["now", { now: 5 }, /now must be a function/],
+  ])("rejects a bad %s option with INVALID_CONFIG: %o", (_name, options, message) => {
+    const store = createMemoryStore({ gcIntervalMs: false });
+    expect(() => createExpressSessionStore(store, options as never)).toThrow(
+      expect.objectContaining({ code: "INVALID_CONFIG", message: expect.stringMatching(message) }),
+    );
+  });
+
+  it("calls now() at save time, never at construction", async () => {
+    const store = createMemoryStore({ gcIntervalMs: false });
+    const start = Date.now();
+    let clock = start;
+    const bridge = createExpressSessionStore(store, { ttlMs: HOUR, now: () => clock });
+    clock = start + 60_000;
+    const sid = newSid();
+    await bridge.set(sid, { cookie: {} } as unknown as SessionData);
+    const record = await store.get(storeKeyOf(sid));
+    expect(record?.createdAt).toBe(start + 60_000);
+    expect(record?.expiresAt).toBe(start + 60_000 + HOUR);
   });
 
   it("is an express-session Store", async () => {
@@ -140,7 +164,7 @@ describe("get(sid)", () => {
   });
 
   it("a store failure reaches the callback and the promise as the store's typed error (A30)", async () => {
-    const down = createSqliteStore({ path: ":memory:", gcIntervalMs: false });
+    const down = createSqliteStore({ url: "sqlite::memory:", gcIntervalMs: false });
     await down.close();
     const bridge = createExpressSessionStore(down);
     await expect(bridge.get(newSid())).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
