@@ -2,5 +2,6 @@ import { describeStoreConformance } from "@sessionkit/conformance";
 import { createMemoryStore } from "@sessionkit/store-memory";
 
 describeStoreConformance("memory", {
-  createStore: () => createMemoryStore({ sweepIntervalMs: false }),
+  createStore: ({ now }) => createMemoryStore({ now, gcIntervalMs: false }),
+  clock: "suite",
 });

@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
-import { createNodeHandler, createSessionManager } from "@sessionkit/core";
+import { createSessionManager } from "@sessionkit/core";
+import { createNodeHandler } from "@sessionkit/core/node";
 import { createMemoryStore } from "@sessionkit/store-memory";
 
 interface Data {

@@ -1,12 +1,17 @@
+export type {
+  SqliteDatabase,
+  SqliteStoreCommonOptions,
+  SqliteStoreDatabaseOptions,
+  SqliteStoreOptions,
+  SqliteStoreUrlOptions,
+  SqliteSynchronous,
+} from "./options.js";
+export { sqliteProvider } from "./provider.js";
 export {
-  createSqliteStore,
-  migrateSqliteSchema,
-  type SqliteDatabase,
-  type SqliteMigrateOptions,
-  type SqliteStore,
-  type SqliteStoreBaseOptions,
-  type SqliteStoreDatabaseOptions,
-  type SqliteStoreOptions,
-  type SqliteStorePathOptions,
-  sqliteProvider,
-} from "./sqlite-store.js";
+  CURRENT_SCHEMA_VERSION,
+  type MigrationResult,
+  sqliteSchemaVersion,
+  VERSION_TABLE,
+} from "./schema.js";
+export { createSqliteStore, type SqliteStore } from "./sqlite-store.js";
+export { parseSqliteUrl, type SqliteUrl, type SqliteUrlOptions } from "./url.js";

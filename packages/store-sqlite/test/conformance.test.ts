@@ -31,9 +31,9 @@ const fileInspector: StoreInspector = {
 };
 
 describeStoreConformance<SqliteStore>("sqlite (file)", {
-  createStore() {
+  createStore({ now }) {
     const path = tempDbPath();
-    const store = createSqliteStore({ path, gcIntervalMs: false });
+    const store = createSqliteStore({ url: `sqlite:${path}`, now, gcIntervalMs: false });
     paths.set(store, path);
     return store;
   },
@@ -42,6 +42,7 @@ describeStoreConformance<SqliteStore>("sqlite (file)", {
     removeDbFiles(paths.get(store) as string);
   },
   inspect: fileInspector,
+  clock: "suite",
 });
 
 // :memory: has no second connection to look through, so the hooks read the store's own handle.
@@ -57,6 +58,7 @@ const memoryInspector: StoreInspector = {
 };
 
 describeStoreConformance<SqliteStore>("sqlite (:memory:)", {
-  createStore: () => createSqliteStore({ path: ":memory:", gcIntervalMs: false }),
+  createStore: ({ now }) => createSqliteStore({ url: "sqlite::memory:", now, gcIntervalMs: false }),
   inspect: memoryInspector,
+  clock: "suite",
 });

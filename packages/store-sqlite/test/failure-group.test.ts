@@ -11,8 +11,8 @@ const holders = new Map<SqliteStore, Database.Database>();
 faultInjectionGroup<SqliteStore>({
   createStore: (timeoutMs) =>
     createSqliteStore({
-      path: join(mkdtempSync(join(tmpdir(), "sk_sqlite_fail_")), "sessions.db"),
-      busyTimeoutMs: timeoutMs,
+      url: `sqlite:${join(mkdtempSync(join(tmpdir(), "sk_sqlite_fail_")), "sessions.db")}`,
+      operationTimeoutMs: timeoutMs,
       gcIntervalMs: false,
     }),
   async teardown(store) {

@@ -1,8 +1,10 @@
 import { makeRecord, randomKey } from "@sessionkit/conformance";
 import { createSqliteStore } from "@sessionkit/store-sqlite";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CounterGo, CounterMessage } from "./fixtures/counter-worker.js";
 import type { LockMessage } from "./fixtures/lock-holder.js";
+import type { ReservedLockMessage } from "./fixtures/reserved-lock-holder.js";
 import {
   forkFixture,
   killIfRunning,
@@ -68,11 +70,44 @@ describe("several processes on one file", () => {
   }, 60_000);
 });
 
-describe("another process holding the write lock", () => {
-  it("writes reject with retryable STORE_BUSY within busyTimeoutMs + 1 s, reads go on, and writes succeed after release (A30, A33)", async (ctx) => {
+describe("another process writing to a rollback-journal file", () => {
+  // Switching to WAL upgrades the switch's own read lock to a write lock, a
+  // step where SQLite returns SQLITE_BUSY at once instead of calling its busy
+  // handler: two processes opening one new file together could fail so.
+  it("createSqliteStore() waits up to operationTimeoutMs for its write lock to switch the file to WAL (A33)", async () => {
     const path = newPath();
-    const busyTimeoutMs = 500;
-    const store = createSqliteStore({ path, busyTimeoutMs, gcIntervalMs: false });
+    const app = new Database(path);
+    app.exec("CREATE TABLE app_data (x INTEGER)");
+    app.close();
+    const holder = fixture<ReservedLockMessage>("reserved-lock-holder", [path, "300"]);
+    expect(await holder.next()).toEqual({ type: "locked" });
+    const startedAt = performance.now();
+    // Synchronous: the event loop is blocked until the holder lets go by itself.
+    const store = createSqliteStore({
+      url: `sqlite:${path}`,
+      operationTimeoutMs: 10_000,
+      gcIntervalMs: false,
+    });
+    try {
+      expect(performance.now() - startedAt).toBeGreaterThanOrEqual(100);
+      expect(store.database.pragma("journal_mode", { simple: true })).toBe("wal");
+      expect(await holder.exited).toBe(0);
+      expect(await store.set(randomKey(), makeRecord(), { ifVersion: 0 })).toBe(true);
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
+});
+
+describe("another process holding the write lock", () => {
+  it("writes reject with retryable STORE_BUSY within operationTimeoutMs + 1 s, reads go on, and writes succeed after release (A30, A33)", async (ctx) => {
+    const path = newPath();
+    const operationTimeoutMs = 500;
+    const store = createSqliteStore({
+      url: `sqlite:${path}`,
+      operationTimeoutMs,
+      gcIntervalMs: false,
+    });
     try {
       const key = randomKey();
       const record = makeRecord();
@@ -108,8 +143,8 @@ describe("another process holding the write lock", () => {
           code: expect.stringMatching(/^SQLITE_BUSY/),
         });
         // It waited for the lock (busy_timeout honoured) and gave up in time (never hangs).
-        expect(elapsedMs).toBeGreaterThanOrEqual(busyTimeoutMs / 2);
-        expect(elapsedMs).toBeLessThan(busyTimeoutMs + 1_000);
+        expect(elapsedMs).toBeGreaterThanOrEqual(operationTimeoutMs / 2);
+        expect(elapsedMs).toBeLessThan(operationTimeoutMs + 1_000);
         await ctx.annotate(`${operation}: STORE_BUSY after ${Math.round(elapsedMs)} ms`);
       }
 

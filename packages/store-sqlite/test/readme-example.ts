@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
-import { createNodeHandler, createSessionManager } from "@sessionkit/core";
+import { createSessionManager } from "@sessionkit/core";
+import { createNodeHandler } from "@sessionkit/core/node";
 import { createSqliteStore } from "@sessionkit/store-sqlite";
 
 interface Data {
@@ -10,7 +11,7 @@ const secret = process.env.SESSION_SECRET;
 if (secret === undefined) throw new Error("set SESSION_SECRET to at least 32 random bytes");
 
 // Opens (or creates, with mode 0600) the file, migrates it, and closes it on close().
-export const store = createSqliteStore({ path: "./sessions.db" });
+export const store = createSqliteStore({ url: "sqlite:./sessions.db" });
 
 const sessions = createSessionManager<Data>({ store, secrets: [secret] });
 
