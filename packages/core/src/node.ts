@@ -4,10 +4,5 @@
  *
  * @packageDocumentation
  */
-export {
-  applyNodeHeaders,
-  createNodeHandler,
-  holdResponseUntil,
-  type NodeHandlerOptions,
-  type ResponseHold,
-} from "./http.js";
+export { createNodeHandler, type NodeHandlerOptions } from "./node-handler.js";
+export { applyNodeHeaders, holdResponseUntil, type ResponseHold } from "./response-hold.js";

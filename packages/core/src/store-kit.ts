@@ -43,9 +43,11 @@ export {
 } from "./store.js";
 export {
   type CommonStoreOptions,
+  checkOptionNames,
   type GcStoreOptions,
   gcIntervalOption,
   type MigrateMode,
+  mergeUrlOptions,
   migrateOption,
   type ResolvedStoreOptions,
   readUrlParameters,

@@ -107,6 +107,47 @@ export function resolveStoreOptions(
   return { operationTimeoutMs, onError, now };
 }
 
+/**
+ * Refuses an option name the store does not know, so a misspelt or renamed
+ * option is `INVALID_CONFIG` instead of silently ignored. `options` that is
+ * not an object is `INVALID_CONFIG` too.
+ */
+export function checkOptionNames(
+  storeName: string,
+  options: object | undefined,
+  known: readonly string[],
+): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== "object") {
+    throw storeConfigError(storeName, "options must be an object");
+  }
+  for (const name of Object.keys(options)) {
+    if (!known.includes(name)) {
+      throw storeConfigError(
+        storeName,
+        `unknown option ${JSON.stringify(name)} (known: ${known.join(", ")})`,
+      );
+    }
+  }
+}
+
+/**
+ * The options with those a store URL sets merged in. An option set both in
+ * the URL and in code is `INVALID_CONFIG`: neither silently wins.
+ */
+export function mergeUrlOptions<Options extends object>(
+  storeName: string,
+  options: Options,
+  fromUrl: Partial<Options>,
+): Options {
+  for (const name of Object.keys(fromUrl)) {
+    if ((options as Record<string, unknown>)[name] !== undefined) {
+      throw storeConfigError(storeName, `${name} is set both in the URL and as an option`);
+    }
+  }
+  return { ...options, ...fromUrl };
+}
+
 /** How one query parameter of a store URL is read. */
 export type UrlParameterKind = "integer" | "boolean" | "string" | "duration";
 

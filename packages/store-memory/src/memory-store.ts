@@ -1,4 +1,5 @@
 import {
+  checkOptionNames,
   defineStore,
   type GcStoreOptions,
   gcIntervalOption,
@@ -10,17 +11,11 @@ import {
   type StoredSession,
   type StoreWith,
   storeArgumentError,
-  storeConfigError,
   wholeNumberOption,
 } from "@sessionkit/core/store";
 
 const NAME = "memory";
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
-  "maxEntries",
-  "gcIntervalMs",
-  "now",
-  "onError",
-]);
+const KNOWN_OPTIONS: readonly string[] = ["maxEntries", "gcIntervalMs", "now", "onError"];
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions extends Omit<GcStoreOptions, "operationTimeoutMs"> {
@@ -79,17 +74,8 @@ function copy(record: SessionRecord): SessionRecord {
  * ```
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
-  if (options !== null && typeof options === "object") {
-    for (const name of Object.keys(options)) {
-      if (!KNOWN_OPTIONS.has(name)) {
-        // operationTimeoutMs included: an in-process store has no call to bound.
-        throw storeConfigError(
-          NAME,
-          `unknown option ${JSON.stringify(name)} (known: ${[...KNOWN_OPTIONS].join(", ")})`,
-        );
-      }
-    }
-  }
+  // operationTimeoutMs is unknown here: an in-process store has no call to bound.
+  checkOptionNames(NAME, options, KNOWN_OPTIONS);
   const { now, onError } = resolveStoreOptions(NAME, options, { operationTimeoutMs: 1 });
   const maxEntries = wholeNumberOption(NAME, "maxEntries", options.maxEntries ?? 10_000);
   const gcIntervalMs = gcIntervalOption(NAME, options.gcIntervalMs, 60_000);

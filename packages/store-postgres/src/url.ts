@@ -1,4 +1,6 @@
 import {
+  checkOptionNames,
+  mergeUrlOptions,
   migrateOption,
   readUrlParameters,
   storeConfigError,
@@ -163,7 +165,7 @@ export function parsePostgresUrl(url: string): ParsedPostgresUrl {
   };
 }
 
-const KNOWN_OPTIONS = new Set([
+const KNOWN_OPTIONS: readonly string[] = [
   "url",
   "pool",
   "poolConfig",
@@ -177,7 +179,7 @@ const KNOWN_OPTIONS = new Set([
   "pooler",
   "onError",
   "now",
-]);
+];
 
 /**
  * The connection of {@link PostgresStoreOptions} (exactly one of `url` and
@@ -192,14 +194,7 @@ export function resolveConnection(options: PostgresStoreOptions): {
   if (options === null || typeof options !== "object") {
     throw storeConfigError(STORE, "options must be an object with `url` or `pool`");
   }
-  for (const name of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(name)) {
-      throw storeConfigError(
-        STORE,
-        `unknown option ${JSON.stringify(name)} (known: ${[...KNOWN_OPTIONS].join(", ")})`,
-      );
-    }
-  }
+  checkOptionNames(STORE, options, KNOWN_OPTIONS);
   if ((options.pool !== undefined) === (options.url !== undefined)) {
     throw storeConfigError(STORE, "pass exactly one of `url` and `pool`");
   }
@@ -214,17 +209,13 @@ export function resolveConnection(options: PostgresStoreOptions): {
     return { source: { pool }, options };
   }
   const { connection, options: fromUrl } = parsePostgresUrl(options.url);
-  for (const name of Object.keys(fromUrl)) {
-    if ((options as unknown as Record<string, unknown>)[name] !== undefined) {
-      throw storeConfigError(STORE, `${name} is set both in the URL and as an option`);
-    }
-  }
+  const merged = mergeUrlOptions(STORE, options as PostgresStoreCommonOptions, fromUrl);
   const poolConfig = options.poolConfig ?? {};
   if (poolConfig === null || typeof poolConfig !== "object") {
     throw storeConfigError(STORE, "poolConfig must be an object of pg.Pool settings");
   }
   return {
     source: { connectionString: connection.connectionString, poolConfig },
-    options: { ...options, ...fromUrl },
+    options: merged,
   };
 }

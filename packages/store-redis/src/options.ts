@@ -1,5 +1,7 @@
 import {
   type CommonStoreOptions,
+  checkOptionNames,
+  mergeUrlOptions,
   type ResolvedStoreOptions,
   resolveStoreOptions,
   type StoreErrorHandler,
@@ -15,6 +17,16 @@ import {
 } from "./url.js";
 
 const STORE = "redis";
+
+/** Every option name {@link createRedisStore} takes. */
+const KNOWN_OPTIONS: readonly string[] = [
+  "url",
+  "client",
+  "prefix",
+  "operationTimeoutMs",
+  "onError",
+  "now",
+];
 
 /** Options shared by both ways of connecting ({@link RedisStoreOptions}). */
 export interface RedisStoreCommonOptions extends CommonStoreOptions {
@@ -95,13 +107,14 @@ export interface ResolvedRedisOptions extends ResolvedStoreOptions {
 }
 
 /**
- * Checks every option; anything invalid is a `SessionError` `INVALID_CONFIG`.
- * Explicit options win over the URL's query parameters.
+ * Checks every option; anything invalid, unknown, or set both in the URL and
+ * in code is a `SessionError` `INVALID_CONFIG`.
  */
 export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOptions {
   if (options === null || typeof options !== "object") {
     throw storeConfigError(STORE, "createRedisStore() takes { client } or { url }");
   }
+  checkOptionNames(STORE, options, KNOWN_OPTIONS);
   const hasClient = options.client !== undefined;
   const hasUrl = options.url !== undefined;
   if (hasClient === hasUrl) {
@@ -111,14 +124,14 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
     throw storeConfigError(STORE, "client must be an ioredis Redis or Cluster instance");
   }
   const url = hasUrl ? parseRedisUrl(options.url as string) : undefined;
-  const common = resolveStoreOptions(
-    STORE,
-    { ...options, operationTimeoutMs: options.operationTimeoutMs ?? url?.operationTimeoutMs },
-    { operationTimeoutMs: DEFAULT_OPERATION_TIMEOUT_MS },
-  );
+  const merged: RedisStoreCommonOptions =
+    url === undefined ? options : mergeUrlOptions(STORE, options, url.options);
+  const common = resolveStoreOptions(STORE, merged, {
+    operationTimeoutMs: DEFAULT_OPERATION_TIMEOUT_MS,
+  });
   return {
     ...common,
-    prefix: prefixOption(options.prefix ?? url?.prefix ?? DEFAULT_PREFIX),
+    prefix: prefixOption(merged.prefix ?? DEFAULT_PREFIX),
     client: options.client,
     url,
   };

@@ -49,6 +49,8 @@ export interface RedisUrl {
   readonly prefix: string;
   /** `?operationTimeoutMs=`: the store's deadline per call, in ms. @default 2000 */
   readonly operationTimeoutMs: number;
+  /** The store options the URL's query sets (only those present), as `createRedisStore` takes them. */
+  readonly options: { readonly prefix?: string; readonly operationTimeoutMs?: number };
 }
 
 /** Query parameters of a store URL, and how each is read. */
@@ -171,5 +173,11 @@ export function parseRedisUrl(url: string): RedisUrl {
       "operationTimeoutMs",
       query.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
     ),
+    options: {
+      ...(query.prefix === undefined ? {} : { prefix: query.prefix as string }),
+      ...(query.operationTimeoutMs === undefined
+        ? {}
+        : { operationTimeoutMs: query.operationTimeoutMs as number }),
+    },
   };
 }

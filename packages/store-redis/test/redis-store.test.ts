@@ -566,18 +566,21 @@ describe("options", () => {
     expect(await keysOf(raw, prefix)).toEqual([]);
   });
 
-  it("options given explicitly win over the URL's query parameters", async () => {
-    const [fromUrl, explicit] = [uniqueName("skredis"), uniqueName("skredis")];
-    prefixes.push(fromUrl, explicit);
-    const store = createRedisStore({ url: `${redisUrl}?prefix=${fromUrl}`, prefix: explicit });
-    try {
-      const k = randomKey();
-      await store.set(k, makeRecord(), { ifVersion: 0 });
-      expect(await raw.exists(sessionKeyName(explicit, k))).toBe(1);
-      expect(await keysOf(raw, fromUrl)).toEqual([]);
-    } finally {
-      await store.close();
-    }
+  it("an option set both in the URL and in code, or an unknown option, is INVALID_CONFIG", () => {
+    expect(() =>
+      createRedisStore({ url: `${redisUrl}?prefix=fromurl`, prefix: "explicit" }),
+    ).toThrow(
+      expect.objectContaining({
+        code: "INVALID_CONFIG",
+        message: expect.stringMatching(/prefix is set both/),
+      }),
+    );
+    expect(() => createRedisStore({ url: redisUrl, commandTimeoutMs: 100 } as never)).toThrow(
+      expect.objectContaining({
+        code: "INVALID_CONFIG",
+        message: expect.stringMatching(/unknown option "commandTimeoutMs"/),
+      }),
+    );
   });
 });
 
@@ -597,6 +600,7 @@ describe("URL grammar", () => {
       sentinelPassword: undefined,
       prefix: "p",
       operationTimeoutMs: 2000,
+      options: { prefix: "p" },
     });
     expect(parseRedisUrl("rediss://u:p%40ss@[::1]:6380/3?operationTimeoutMs=750")).toEqual({
       topology: "standalone",
@@ -609,6 +613,7 @@ describe("URL grammar", () => {
       sentinelPassword: undefined,
       prefix: "sess",
       operationTimeoutMs: 750,
+      options: { operationTimeoutMs: 750 },
     });
     expect(
       parseRedisUrl("REDIS+CLUSTER://10.0.0.1,10.0.0.2:7000?sentinelPassword=x&prefix=a/b"),
@@ -626,6 +631,7 @@ describe("URL grammar", () => {
       sentinelPassword: "x",
       prefix: "a/b",
       operationTimeoutMs: 2000,
+      options: { prefix: "a/b" },
     });
     expect(parseRedisUrl("redis://h?db=4")).toMatchObject({
       db: 4,

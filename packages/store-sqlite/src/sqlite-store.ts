@@ -1,9 +1,11 @@
 import { closeSync, constants, openSync } from "node:fs";
 import {
+  checkOptionNames,
   defineStore,
   ErrorCode,
   gcIntervalOption,
   type MigrateMode,
+  mergeUrlOptions,
   migrateOption,
   type OptionalStoreMethod,
   type ResolvedStoreOptions,
@@ -72,7 +74,7 @@ function isDatabase(value: unknown): value is SqliteDatabase {
   );
 }
 
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
+const KNOWN_OPTIONS: readonly string[] = [
   "url",
   "database",
   "table",
@@ -83,7 +85,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   "synchronous",
   "now",
   "onError",
-]);
+];
 
 /**
  * Checks every option before anything is opened: a bad one, an unknown
@@ -94,14 +96,7 @@ function resolveOptions(options: SqliteStoreOptions): ResolvedSqliteOptions {
   if (options === null || typeof options !== "object") {
     throw storeConfigError(NAME, "pass { url } or { database }");
   }
-  for (const name of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(name)) {
-      throw storeConfigError(
-        NAME,
-        `unknown option ${JSON.stringify(name)} (known: ${[...KNOWN_OPTIONS].join(", ")})`,
-      );
-    }
-  }
+  checkOptionNames(NAME, options, KNOWN_OPTIONS);
   const hasUrl = options.url !== undefined;
   if (hasUrl === (options.database !== undefined)) {
     throw storeConfigError(NAME, "pass exactly one of { url } or { database }");
@@ -113,12 +108,7 @@ function resolveOptions(options: SqliteStoreOptions): ResolvedSqliteOptions {
   let path: string | undefined;
   if (hasUrl) {
     const parsed = parseSqliteUrl(options.url as string);
-    for (const name of Object.keys(parsed.options)) {
-      if ((options as unknown as Record<string, unknown>)[name] !== undefined) {
-        throw storeConfigError(NAME, `${name} is set both in the URL and as an option`);
-      }
-    }
-    merged = { ...options, ...parsed.options };
+    merged = mergeUrlOptions(NAME, options, parsed.options);
     path = parsed.path;
   }
   return {

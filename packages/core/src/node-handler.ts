@@ -1,0 +1,65 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { logFailure } from "./adapter-kit.js";
+import { holdResponseUntil, sendBareError } from "./response-hold.js";
+import type { Session, SessionManager } from "./types.js";
+
+/** Options of {@link createNodeHandler}. */
+export interface NodeHandlerOptions {
+  /**
+   * Called once with each error from loading or committing the session or
+   * from the handler; the client gets a bare 503/500/409, never the error.
+   * node:http has no logger of its own, so the default is `console.error`.
+   * @default console.error
+   */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * Wraps a plain `node:http` handler: the session is loaded before it runs and
+ * committed before the first byte of the response is sent. Changes are
+ * committed unless the handler threw: an answer with any status (a 4xx, a 503
+ * after `session.destroy()`) commits; a handler that throws saves nothing and
+ * gets a bare 500. `session.discard()` drops changes explicitly.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from "node:http";
+ *
+ * createServer(
+ *   createNodeHandler(sessions, async (req, res, session) => {
+ *     session.set("visits", (session.get("visits") ?? 0) + 1);
+ *     res.end(`visit ${session.get("visits")}`);
+ *   }),
+ * ).listen(3000);
+ * ```
+ */
+export function createNodeHandler<Data extends object, Flash extends object>(
+  manager: SessionManager<Data, Flash>,
+  handler: (req: IncomingMessage, res: ServerResponse, session: Session<Data, Flash>) => unknown,
+  options: NodeHandlerOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const onError = options.onError ?? logFailure;
+  const fail = (res: ServerResponse, error: unknown): void => {
+    onError(error);
+    sendBareError(res, error);
+  };
+  return (req, res) => {
+    void (async () => {
+      let session: Session<Data, Flash>;
+      try {
+        session = await manager.load(req);
+      } catch (error) {
+        fail(res, error);
+        return;
+      }
+      const hold = holdResponseUntil(res, async () => (await session.commit()).headers, onError);
+      try {
+        await handler(req, res, session);
+      } catch (error) {
+        // The handler threw: nothing of its session changes is saved.
+        hold.cancel();
+        fail(res, error);
+      }
+    })();
+  };
+}
