@@ -1,4 +1,5 @@
 import type { PostgresStore } from "@sessionkit/store-postgres";
+import { parseRedisUrl } from "@sessionkit/store-redis";
 import { type Check, type CheckStatus, check } from "./check.js";
 import { ExitCode } from "./cli-error.js";
 import type { CommandContext } from "./context.js";
@@ -7,7 +8,7 @@ import { closeQuietly, firstContact, openStore } from "./open.js";
 import { postgresDoctor } from "./postgres-doctor.js";
 import { redisDoctor } from "./redis-doctor.js";
 import { sqliteDoctor } from "./sqlite-doctor.js";
-import { parseRedisUrl, parseSqliteUrl, redactUrl, schemeOf } from "./url.js";
+import { parseSqliteUrl, redactUrl, schemeOf } from "./url.js";
 
 /** The JSON document of `sessionkit doctor --json`. */
 export interface DoctorReport {

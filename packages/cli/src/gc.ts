@@ -22,8 +22,8 @@ export interface GcReport {
 const POLL_MS = 100;
 
 /**
- * `sessionkit gc`: prunes expired sessions through the store's `gc()`. The
- * store prunes in batches; progress is the drop in expired rows, re-counted
+ * `sessionkit gc`: prunes expired sessions through the store's `gc()`, pass
+ * after pass until one finds nothing. The store prunes in batches; progress is the drop in expired rows, re-counted
  * on a second connection while it runs (bar on a terminal, lines otherwise, on stderr).
  */
 export async function gc(context: CommandContext): Promise<number> {
@@ -61,9 +61,16 @@ export async function gc(context: CommandContext): Promise<number> {
                   polling = false;
                 });
             }, POLL_MS);
-      let removed: number;
+      // A store's gc() stops within its deadline and reports what it removed so
+      // far: call it until it finds nothing more, or has removed what was
+      // expired at the start (sessions keep expiring while it runs).
+      let removed = 0;
       try {
-        removed = await prune();
+        for (;;) {
+          const pass = await prune();
+          removed += pass;
+          if (pass === 0 || (expired !== null && removed >= expired)) break;
+        }
       } finally {
         clearInterval(timer);
       }

@@ -1,14 +1,22 @@
 import { existsSync } from "node:fs";
-import { createPostgresStore, type PostgresStore } from "@sessionkit/store-postgres";
-import { migrateSqliteSchema, type SqliteDatabase } from "@sessionkit/store-sqlite";
+import {
+  createPostgresStore,
+  type PostgresStore,
+  parsePostgresUrl,
+} from "@sessionkit/store-postgres";
+import {
+  createSqliteStore,
+  type SqliteDatabase,
+  type SqliteStore,
+  sqliteSchemaVersion,
+} from "@sessionkit/store-sqlite";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { ExitCode, toCliError } from "./cli-error.js";
 import type { CommandContext } from "./context.js";
 import { json, line } from "./io.js";
 import { closeQuietly, openStore } from "./open.js";
-import { currentSqliteSchemaVersion, sqliteSchemaVersion } from "./sqlite-doctor.js";
-import { parsePostgresUrl, parseSqliteUrl, redactUrl, schemeOf } from "./url.js";
+import { parseSqliteUrl, redactUrl, schemeOf } from "./url.js";
 
 /** The JSON document of `sessionkit migrate --json`. */
 export interface MigrateReport {
@@ -58,7 +66,7 @@ async function postgresDryRun(
   const target = parsePostgresUrl(url);
   const statements: string[] = [];
   const pool = new pg.Pool({
-    connectionString: target.connectionString,
+    connectionString: target.connection.connectionString,
     application_name: "sessionkit-cli",
     connectionTimeoutMillis: timeoutMs,
     max: 1,
@@ -84,8 +92,10 @@ async function postgresDryRun(
     pool,
     schema: store.schema,
     table: store.table,
-    unlogged: target.unlogged,
+    unlogged: target.options.unlogged ?? false,
     gcIntervalMs: false,
+    // Migrated by the explicit call below, inside the rolled-back transaction.
+    migrate: "off",
   });
   try {
     const result = await scratch.migrate();
@@ -98,20 +108,31 @@ async function postgresDryRun(
 }
 
 /**
- * A dry run of `migrateSqliteSchema()`: it runs inside a transaction that is
- * rolled back (the store's own transaction becomes a savepoint within it),
- * or on a scratch in-memory database when the file does not exist yet.
+ * A dry run of the SQLite store's own `migrate()`, on an in-memory copy of the
+ * file (or an empty in-memory database when the file does not exist yet): the
+ * file itself is only read, so nothing about it changes, not even its journal
+ * mode.
  */
-function sqliteDryRun(
+/** The bytes of a database file, read through a read-only connection. */
+function copyOf(path: string): Buffer {
+  const source = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return source.serialize();
+  } finally {
+    source.close();
+  }
+}
+
+async function sqliteDryRun(
   path: string,
   table: string,
-): {
+): Promise<{
   fromVersion: number;
   toVersion: number;
   statements: string[];
-} {
-  const exists = path === ":memory:" || existsSync(path);
-  const db = new Database(exists ? path : ":memory:", { fileMustExist: exists });
+}> {
+  const file = path !== ":memory:" && existsSync(path) ? path : undefined;
+  const db = new Database(file === undefined ? ":memory:" : copyOf(file));
   const statements: string[] = [];
   try {
     const fromVersion = sqliteSchemaVersion(db, table);
@@ -145,12 +166,18 @@ function sqliteDryRun(
         return typeof value === "function" ? value.bind(target) : value;
       },
     }) as SqliteDatabase;
-    db.exec("BEGIN IMMEDIATE");
+    // The store leaves a database it was given open: closed below.
+    const scratch = createSqliteStore({
+      database: recording,
+      table,
+      migrate: "off",
+      gcIntervalMs: false,
+    });
     try {
-      const toVersion = migrateSqliteSchema(recording, { table });
+      const { toVersion } = await scratch.migrate();
       return { fromVersion, toVersion, statements };
     } finally {
-      db.exec("ROLLBACK");
+      await scratch.close();
     }
   } finally {
     db.close();
@@ -167,7 +194,7 @@ export async function migrate(context: CommandContext, dryRun: boolean): Promise
     const { path, table } = parseSqliteUrl(url);
     if (dryRun) {
       try {
-        report = { store: shown, supported: true, dryRun, ...sqliteDryRun(path, table) };
+        report = { store: shown, supported: true, dryRun, ...(await sqliteDryRun(path, table)) };
       } catch (error) {
         throw toCliError(error, `cannot migrate ${shown}`);
       }
@@ -183,17 +210,23 @@ export async function migrate(context: CommandContext, dryRun: boolean): Promise
               }
             })()
           : 0;
-      // Opening the store creates the file (mode 0600) and migrates it.
-      const store = await openStore(url, timeoutMs, { create: true });
-      await closeQuietly(store);
-      report = {
-        store: shown,
-        supported: true,
-        dryRun,
-        fromVersion: before,
-        toVersion: currentSqliteSchemaVersion(table),
-        statements: [],
-      };
+      // Opening the store creates the file (mode 0600); migrate() brings its schema up.
+      const store = (await openStore(url, timeoutMs, { create: true })) as SqliteStore;
+      try {
+        const { toVersion } = await store.migrate();
+        report = {
+          store: shown,
+          supported: true,
+          dryRun,
+          fromVersion: before,
+          toVersion,
+          statements: [],
+        };
+      } catch (error) {
+        throw toCliError(error, `cannot migrate ${shown}`);
+      } finally {
+        await closeQuietly(store);
+      }
     }
   } else if (scheme === "postgres" || scheme === "postgresql") {
     const store = (await openStore(url, timeoutMs)) as PostgresStore;

@@ -32,10 +32,27 @@ export async function openStore(
     }
   }
   try {
-    return await withTimeout(cliRegistry().open(url), timeoutMs, `opening ${redactUrl(url)}`);
+    return await withTimeout(
+      cliRegistry().open(withoutSchemaChanges(url)),
+      timeoutMs,
+      `opening ${redactUrl(url)}`,
+    );
   } catch (error) {
     throw toCliError(error, `cannot open ${redactUrl(url)}`);
   }
+}
+
+/**
+ * The URL with `migrate=off` added for the SQL stores, unless it sets
+ * `migrate` itself: inspecting or pruning a store never creates or upgrades
+ * its schema (only `sessionkit migrate` does, by calling `store.migrate()`).
+ */
+export function withoutSchemaChanges(url: string): string {
+  const scheme = schemeOf(url);
+  if (scheme !== "postgres" && scheme !== "postgresql" && scheme !== "sqlite") return url;
+  const query = url.includes("?") ? new URLSearchParams(url.slice(url.indexOf("?") + 1)) : null;
+  if (query?.has("migrate") === true) return url;
+  return `${url}${query === null ? "?" : "&"}migrate=off`;
 }
 
 /**

@@ -1,8 +1,11 @@
-import { CURRENT_SCHEMA_VERSION, VERSION_TABLE } from "@sessionkit/store-postgres";
+import {
+  CURRENT_SCHEMA_VERSION,
+  parsePostgresUrl,
+  VERSION_TABLE,
+} from "@sessionkit/store-postgres";
 import type pg from "pg";
 import { type Check, check, clockCheck } from "./check.js";
 import { connectPostgres, quoteIdentifier } from "./postgres-target.js";
-import { parsePostgresUrl } from "./url.js";
 
 /** Where the store keeps its sessions. */
 export interface PostgresTable {
@@ -125,7 +128,7 @@ async function sharesBackends(first: pg.Client, url: string, timeoutMs: number):
 async function poolerChecks(client: pg.Client, url: string, timeoutMs: number): Promise<Check[]> {
   const target = parsePostgresUrl(url);
   const checks: Check[] = [];
-  const declared = target.pooler === "transaction";
+  const declared = target.options.pooler === "transaction";
   if (await sharesBackends(client, url, timeoutMs)) {
     checks.push(
       declared
@@ -145,12 +148,12 @@ async function poolerChecks(client: pg.Client, url: string, timeoutMs: number): 
   }
   const server = await client.query<{ port: number | null }>("SELECT inet_server_port() AS port");
   const serverPort = server.rows[0]?.port ?? null;
-  if (serverPort !== null && serverPort !== target.port) {
+  if (serverPort !== null && serverPort !== target.connection.port) {
     checks.push(
       check(
         "pooler",
         "info",
-        `connected to port ${target.port} but PostgreSQL listens on ${serverPort}: a proxy, pooler or port mapping is in between; no transaction pooling was observed`,
+        `connected to port ${target.connection.port} but PostgreSQL listens on ${serverPort}: a proxy, pooler or port mapping is in between; no transaction pooling was observed`,
       ),
     );
   } else {

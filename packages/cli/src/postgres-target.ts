@@ -1,6 +1,7 @@
+import { parsePostgresUrl } from "@sessionkit/store-postgres";
 import pg from "pg";
 import { toCliError, withTimeout } from "./cli-error.js";
-import { parsePostgresUrl, redactUrl } from "./url.js";
+import { redactUrl } from "./url.js";
 
 /** Quotes an identifier the store already validated (lowercase letters, digits, `_`). */
 export function quoteIdentifier(name: string): string {
@@ -16,7 +17,7 @@ export function quoteIdentifier(name: string): string {
 export async function connectPostgres(url: string, timeoutMs: number): Promise<pg.Client> {
   const target = parsePostgresUrl(url);
   const client = new pg.Client({
-    connectionString: target.connectionString,
+    connectionString: target.connection.connectionString,
     application_name: "sessionkit-cli",
     connectionTimeoutMillis: timeoutMs,
     query_timeout: timeoutMs,

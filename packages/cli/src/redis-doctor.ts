@@ -1,7 +1,8 @@
+import { parseRedisUrl, type RedisHost, type RedisUrl } from "@sessionkit/store-redis";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import { type Check, check, clockCheck } from "./check.js";
 import { toCliError, withTimeout } from "./cli-error.js";
-import { type HostPort, parseRedisUrl, type RedisTarget, redactUrl } from "./url.js";
+import { redactUrl } from "./url.js";
 
 /** The oldest Redis the store supports (it relies on commands of 6.2). */
 const MIN_VERSION: readonly [number, number] = [6, 2];
@@ -120,7 +121,7 @@ async function clockOf(client: Redis): Promise<Check> {
   return clockCheck(Number(seconds) * 1000 + Number(micros) / 1000, sentAt, receivedAt, "Redis");
 }
 
-function baseOptions(target: RedisTarget, timeoutMs: number): RedisOptions {
+function baseOptions(target: RedisUrl, timeoutMs: number): RedisOptions {
   return {
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -134,7 +135,7 @@ function baseOptions(target: RedisTarget, timeoutMs: number): RedisOptions {
   };
 }
 
-const label = (node: HostPort): string => `${node.host}:${node.port}`;
+const label = (node: RedisHost): string => `${node.host}:${node.port}`;
 
 async function connected<T extends Redis | Cluster>(
   client: T,
@@ -151,7 +152,7 @@ async function connected<T extends Redis | Cluster>(
   }
 }
 
-async function sentinelChecks(target: RedisTarget, timeoutMs: number): Promise<Check[]> {
+async function sentinelChecks(target: RedisUrl, timeoutMs: number): Promise<Check[]> {
   const name = target.masterName ?? "";
   let reachable = 0;
   let master: Map<string, string> | undefined;

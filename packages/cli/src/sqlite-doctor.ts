@@ -1,36 +1,9 @@
 import { existsSync, statSync } from "node:fs";
-import { migrateSqliteSchema } from "@sessionkit/store-sqlite";
+import { CURRENT_SCHEMA_VERSION, sqliteSchemaVersion } from "@sessionkit/store-sqlite";
 import Database from "better-sqlite3";
 import { type Check, check } from "./check.js";
 import { quoteIdentifier } from "./postgres-target.js";
 import type { SqliteTarget } from "./url.js";
-
-/** The store's schema-version bookkeeping table in a SQLite file. */
-const SQLITE_VERSION_TABLE = "sessionkit_schema";
-
-type Db = InstanceType<typeof Database>;
-
-/** The schema version of `table` in an open database, `0` when it was never migrated. */
-export function sqliteSchemaVersion(db: Db, table: string): number {
-  const bookkeeping = db
-    .prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?")
-    .get(SQLITE_VERSION_TABLE);
-  if (bookkeeping === undefined) return 0;
-  const row = db
-    .prepare(`SELECT version FROM ${quoteIdentifier(SQLITE_VERSION_TABLE)} WHERE table_name = ?`)
-    .get(table) as { version: number } | undefined;
-  return row?.version ?? 0;
-}
-
-/** The schema version this CLI's store package creates (read from a scratch in-memory database). */
-export function currentSqliteSchemaVersion(table: string): number {
-  const scratch = new Database(":memory:");
-  try {
-    return migrateSqliteSchema(scratch, { table });
-  } finally {
-    scratch.close();
-  }
-}
 
 /** Judges a file's permission bits: sessions must not be readable by other users. */
 export function fileModeCheck(path: string, mode: number): Check {
@@ -101,7 +74,7 @@ export function sqliteDoctor(target: SqliteTarget): Check[] {
           ),
     );
     const found = sqliteSchemaVersion(db, table);
-    const expected = currentSqliteSchemaVersion(table);
+    const expected = CURRENT_SCHEMA_VERSION;
     if (found < expected) {
       checks.push(
         check(

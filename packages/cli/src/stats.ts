@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { type SessionStore } from "@sessionkit/core";
+import type { SessionStore } from "@sessionkit/core";
 import { iterateKeys } from "@sessionkit/core/store";
 import { ExitCode } from "./cli-error.js";
 import type { CommandContext } from "./context.js";

@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 const BIN = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
@@ -75,34 +74,6 @@ export function sessionkitInTerminal(
     child.once("error", reject);
     child.once("close", (code) => resolve({ code, stdout, stderr: "" }));
   });
-}
-
-/** A free loopback port, as the kernel hands one out. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls `check` until it is true (a health check, bounded); throws naming `what` otherwise. */
-export async function until(
-  what: string,
-  check: () => Promise<boolean>,
-  withinMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${withinMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** A random lowercase name part, so tests never share keys, tables or files. */

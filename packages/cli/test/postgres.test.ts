@@ -2,10 +2,11 @@ import { execFile } from "node:child_process";
 import { createServer, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { freePort } from "@sessionkit/conformance";
 import { createPostgresStore, type PostgresStore } from "@sessionkit/store-postgres";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, requireEnv, sessionkit, sessionkitInTerminal, unique } from "./cli.js";
+import { requireEnv, sessionkit, sessionkitInTerminal, unique } from "./cli.js";
 import { newKey, record, seed } from "./seed.js";
 
 const DATABASE_URL = requireEnv("DATABASE_URL");
@@ -29,7 +30,7 @@ function tableUrl(table: string, base = DATABASE_URL): string {
 
 async function migratedStore(table: string): Promise<PostgresStore> {
   const store = createPostgresStore({
-    connectionString: DATABASE_URL,
+    url: DATABASE_URL,
     schema,
     table,
     gcIntervalMs: false,

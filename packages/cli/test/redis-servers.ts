@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, waitUntil } from "@sessionkit/conformance";
 import { Redis } from "ioredis";
-import { freePort, until } from "./cli.js";
 
 /** Redis servers a test file starts itself, as its own children, on free ports. */
 export class RedisServers {
@@ -41,7 +41,7 @@ export class RedisServers {
     );
     spawnFailed.catch(() => {});
     await Promise.race([
-      until(`redis-server on port ${port}`, async () => {
+      waitUntil(`redis-server on port ${port}`, async () => {
         const client = new Redis({
           port,
           host: "127.0.0.1",

@@ -1,7 +1,8 @@
 import { createServer, type Server, type Socket } from "node:net";
+import { freePort } from "@sessionkit/conformance";
 import { createRedisStore, type RedisStore } from "@sessionkit/store-redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, requireEnv, sessionkit, sessionkitInTerminal, unique } from "./cli.js";
+import { requireEnv, sessionkit, sessionkitInTerminal, unique } from "./cli.js";
 import { RedisServers } from "./redis-servers.js";
 import { seed } from "./seed.js";
 
@@ -150,7 +151,7 @@ describe("sessionkit doctor (Redis)", () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr).toBe(
-      `sessionkit: cannot reach redis://127.0.0.1:${port}: redis: count failed: connect ECONNREFUSED 127.0.0.1:${port}\n`,
+      `sessionkit: cannot reach redis://127.0.0.1:${port}: redis: count() failed: connect ECONNREFUSED 127.0.0.1:${port}\n`,
     );
   });
 

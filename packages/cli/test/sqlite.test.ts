@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createSqliteStore, migrateSqliteSchema } from "@sessionkit/store-sqlite";
+import { createSqliteStore } from "@sessionkit/store-sqlite";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { sessionkit, sessionkitInTerminal, unique } from "./cli.js";
@@ -70,13 +70,15 @@ describe("sessionkit doctor and migrate (SQLite)", () => {
     expect(lines[0]).toBe(
       `-- sqlite:${path}: schema version 0 -> 1 (dry run: nothing was changed)`,
     );
-    expect(lines).toContain('CREATE TABLE IF NOT EXISTS "sessionkit_schema" (');
+    expect(lines).toContain('CREATE TABLE IF NOT EXISTS "sessionkit_schema_version" (');
     expect(lines).toContain('CREATE TABLE "sessionkit_sessions" (');
     expect(lines).toContain(
       'CREATE INDEX "sessionkit_sessions_expires_at_idx" ON "sessionkit_sessions" (expires_at);',
     );
-    expect(lines).toContain(
-      "INSERT INTO \"sessionkit_schema\" (table_name, version) VALUES ('sessionkit_sessions', 1)",
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^INSERT INTO "sessionkit_schema_version" \(table_name, version, migrated_at\) VALUES \('sessionkit_sessions', 1, \d{13}\)$/,
+      ),
     );
     expect(existsSync(path)).toBe(false);
   });
@@ -128,7 +130,7 @@ describe("sessionkit doctor and migrate (SQLite)", () => {
 
   it("a world-readable file is an error, a group-readable one a warning", async () => {
     const path = fresh();
-    createSqliteStore({ path, gcIntervalMs: false }).database.close();
+    createSqliteStore({ url: `sqlite:${path}`, gcIntervalMs: false }).database.close();
     chmodSync(path, 0o644);
     const open = await doctorJson(path);
     expect(open.code).toBe(2);
@@ -149,8 +151,9 @@ describe("sessionkit doctor and migrate (SQLite)", () => {
 
   it("a file not in WAL mode is a warning", async () => {
     const path = fresh();
+    await createSqliteStore({ url: `sqlite:${path}`, gcIntervalMs: false }).close();
     const db = new Database(path);
-    migrateSqliteSchema(db);
+    db.pragma("journal_mode = DELETE");
     db.close();
     chmodSync(path, 0o600);
     const { code, report } = await doctorJson(path);
@@ -165,7 +168,7 @@ describe("sessionkit doctor and migrate (SQLite)", () => {
 describe("sessionkit stats, revoke and gc (SQLite)", () => {
   it("stats counts live and expired rows", async () => {
     const path = fresh();
-    const store = createSqliteStore({ path, gcIntervalMs: false });
+    const store = createSqliteStore({ url: `sqlite:${path}`, gcIntervalMs: false });
     await seed(store, 2, "zoe");
     await store.close();
     insertExpired(path, 4);
@@ -181,7 +184,7 @@ describe("sessionkit stats, revoke and gc (SQLite)", () => {
 
   it("revoke --user on a terminal asks, and revokes on yes", async () => {
     const path = fresh();
-    const store = createSqliteStore({ path, gcIntervalMs: false });
+    const store = createSqliteStore({ url: `sqlite:${path}`, gcIntervalMs: false });
     await seed(store, 2, "yuri");
     await store.close();
     const question = `Revoke 2 session(s) of user "yuri" in sqlite:${path}? [y/N] `;
@@ -191,14 +194,14 @@ describe("sessionkit stats, revoke and gc (SQLite)", () => {
     );
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('revoked 2 session(s) of user "yuri"\r\n');
-    const after = createSqliteStore({ path, gcIntervalMs: false });
+    const after = createSqliteStore({ url: `sqlite:${path}`, gcIntervalMs: false });
     expect(await after.listByUser("yuri")).toEqual([]);
     await after.close();
   });
 
   it("gc --json removes expired rows and keeps live ones", async () => {
     const path = fresh();
-    const store = createSqliteStore({ path, gcIntervalMs: false });
+    const store = createSqliteStore({ url: `sqlite:${path}`, gcIntervalMs: false });
     await store.set(newKey(), record("x"), { ifVersion: 0 });
     await store.close();
     insertExpired(path, 1_500);

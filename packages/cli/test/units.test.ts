@@ -4,7 +4,7 @@ import { inlineParameters, sqlLiteral } from "../src/migrate.js";
 import { renderBar } from "../src/progress.js";
 import { evictionCheck, parseInfo } from "../src/redis-doctor.js";
 import { fileModeCheck } from "../src/sqlite-doctor.js";
-import { parsePostgresUrl, parseRedisUrl, parseSqliteUrl, redactUrl } from "../src/url.js";
+import { parseSqliteUrl, redactUrl } from "../src/url.js";
 
 describe("evictionCheck(policy, maxmemory)", () => {
   it("noeviction is ok", () => {
@@ -86,45 +86,6 @@ describe("URLs", () => {
     expect(redactUrl("postgres://h/db?password=abc&table=t")).toBe(
       "postgres://h/db?password=***&table=t",
     );
-  });
-
-  it("parseRedisUrl reads the topology, hosts, credentials and prefix", () => {
-    expect(parseRedisUrl("redis+sentinel://:pw@a:1,b/master?db=2&prefix=p")).toEqual({
-      topology: "sentinel",
-      hosts: [
-        { host: "a", port: 1 },
-        { host: "b", port: 26379 },
-      ],
-      username: undefined,
-      password: "pw",
-      db: 2,
-      tls: false,
-      masterName: "master",
-      sentinelPassword: undefined,
-      prefix: "p",
-    });
-    expect(parseRedisUrl("rediss://u:p%40ss@[::1]:6380/3")).toMatchObject({
-      topology: "standalone",
-      hosts: [{ host: "::1", port: 6380 }],
-      username: "u",
-      password: "p@ss",
-      db: 3,
-      tls: true,
-      prefix: "sess",
-    });
-  });
-
-  it("parsePostgresUrl strips the store's parameters", () => {
-    expect(
-      parsePostgresUrl(
-        "postgres://u@h:6432/db?schema=s&table=t&pooler=transaction&sslmode=require",
-      ),
-    ).toEqual({
-      connectionString: "postgres://u@h:6432/db?sslmode=require",
-      port: 6432,
-      pooler: "transaction",
-      unlogged: false,
-    });
   });
 
   it("parseSqliteUrl reads the path and table", () => {
