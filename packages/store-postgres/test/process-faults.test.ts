@@ -3,7 +3,14 @@ import { chownSync, existsSync, mkdtempSync, realpathSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { makeRecord, randomKey, timedFailure, untilRecovered } from "@sessionkit/conformance";
+import {
+  freePort,
+  makeRecord,
+  randomKey,
+  timedFailure,
+  untilRecovered,
+  waitUntil,
+} from "@sessionkit/conformance";
 import { isSessionError, type SessionError } from "@sessionkit/core";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -23,31 +30,6 @@ const FAIL_WITHIN_MS = OPERATION_TIMEOUT_MS + 1_000;
 const APPLICATION = "sessionkit";
 
 const run = promisify(execFile);
-
-/** A free loopback port, as the kernel hands one out. */
-async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls `check` until it is true (a health check, bounded); throws naming `what` otherwise. */
-async function until(what: string, check: () => Promise<boolean>, withinMs = 15_000) {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${withinMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** The directory holding initdb, postgres and pg_isready of one PostgreSQL version. */
 function binDir(): string {
@@ -133,7 +115,7 @@ class OwnPostgres {
     });
     early.catch(() => {});
     await Promise.race([
-      until(`postgres on port ${this.port}`, async () => {
+      waitUntil(`postgres on port ${this.port}`, async () => {
         await run(join(this.bin, "pg_isready"), ["-h", "127.0.0.1", "-p", String(this.port)]);
         return true;
       }),
