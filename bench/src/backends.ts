@@ -168,7 +168,7 @@ export async function openSessionkitStore(
 ): Promise<{ store: SessionStore; counter: RoundTripCounter; close(): Promise<void> }> {
   switch (backend) {
     case "memory": {
-      const store = createMemoryStore({ maxEntries: 1_000_000, sweepIntervalMs: false });
+      const store = createMemoryStore({ maxEntries: 1_000_000, gcIntervalMs: false });
       return { store, counter: noRoundTrips, close: async () => {} };
     }
     case "sqlite": {

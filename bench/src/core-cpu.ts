@@ -28,7 +28,7 @@ export async function measureCoreCpu(
   repetitions: number,
   onProgress?: (phase: string) => void,
 ): Promise<CoreCpuResult[]> {
-  const store = createMemoryStore({ maxEntries: 10_000, sweepIntervalMs: false });
+  const store = createMemoryStore({ maxEntries: 10_000, gcIntervalMs: false });
   const manager = createSessionManager<BenchData>({ store, secrets: [SECRET] });
   const cookies: string[] = [];
   for (let i = 0; i < 1_000; i++) {

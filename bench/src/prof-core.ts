@@ -1,7 +1,7 @@
 import { createSessionManager } from "@sessionkit/core";
 import { createMemoryStore } from "@sessionkit/store-memory";
 
-const store = createMemoryStore({ maxEntries: 10_000, sweepIntervalMs: false });
+const store = createMemoryStore({ maxEntries: 10_000, gcIntervalMs: false });
 const manager = createSessionManager({
   store,
   secrets: ["bench-secret-0123456789-abcdefghijklmnopqrstuv"],

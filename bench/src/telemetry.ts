@@ -110,7 +110,7 @@ export async function benchTelemetry(config: BenchConfig): Promise<HttpResult[]>
 
 /** A load + unchanged commit cycle on a memory store, with or without instrumentation. */
 async function cycleOf(instrumentation: SessionInstrumentation | undefined) {
-  const store = createMemoryStore({ maxEntries: 10_000, sweepIntervalMs: false });
+  const store = createMemoryStore({ maxEntries: 10_000, gcIntervalMs: false });
   const manager = createSessionManager<BenchData>({
     store,
     secrets: [SECRET],

@@ -63,8 +63,8 @@ function openSqlite(clients: number): SoakStore {
   const dir = mkdtempSync(join(tmpdir(), "sessionkit-soak-"));
   const path = join(dir, "sessions.db");
   const store = createSqliteStore({
-    path,
-    busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS,
+    url: `sqlite:${path}`,
+    operationTimeoutMs: SQLITE_BUSY_TIMEOUT_MS,
     gcIntervalMs: false,
   });
   let locker: { worker: Worker; released: Promise<number> } | undefined;
@@ -150,7 +150,7 @@ async function openRedis(redisUrl: string): Promise<SoakStore> {
   const store = createRedisStore({
     url: url.toString(),
     prefix: uniqueName("soak"),
-    commandTimeoutMs: TIMEOUT_MS,
+    operationTimeoutMs: TIMEOUT_MS,
   });
   return {
     name: "redis",
@@ -188,7 +188,7 @@ async function openPostgres(databaseUrl: string): Promise<SoakStore> {
     await direct.end();
   }
   const migrator = createPostgresStore({
-    connectionString: databaseUrl,
+    url: databaseUrl,
     schema,
     gcIntervalMs: false,
   });
@@ -207,19 +207,17 @@ async function openPostgres(databaseUrl: string): Promise<SoakStore> {
   url.hostname = "127.0.0.1";
   url.port = String(proxy.port);
   const store = createPostgresStore({
-    connectionString: url.toString(),
+    url: url.toString(),
     schema,
-    statementTimeoutMs: TIMEOUT_MS,
-    connectTimeoutMs: TIMEOUT_MS,
+    operationTimeoutMs: TIMEOUT_MS,
     gcIntervalMs: false,
   });
   return {
     name: "postgres",
     store,
     fault: "FaultProxy black-hole",
-    // Waiting for a pooled connection (connectTimeoutMs), then the client-side
-    // read timeout (statementTimeoutMs + 500 ms), plus 1 s.
-    latencyBoundMs: TIMEOUT_MS + (TIMEOUT_MS + 500) + 1_000,
+    // Every store call is bounded by operationTimeoutMs (core's deadline), plus 1 s.
+    latencyBoundMs: TIMEOUT_MS + 1_000,
     injectFault: () => proxy.inject("black-hole"),
     async healFault() {
       await proxy.inject("none");

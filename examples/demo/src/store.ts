@@ -18,34 +18,16 @@ export function createDemoRegistry(): StoreRegistry {
 }
 
 /**
- * A Postgres URL without `createTableIfMissing` gets it: the demo is for
- * development, where creating the table on first use is convenient. In
- * production run `migrate()` at deploy time instead.
- */
-export function withDemoDefaults(url: string): string {
-  if (!/^postgres(ql)?:/i.test(url)) return url;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    // Never echo the URL: it may hold a password.
-    throw new Error("SESSION_STORE_URL is not a valid postgres:// URL (its value is not shown)");
-  }
-  if (!parsed.searchParams.has("createTableIfMissing")) {
-    parsed.searchParams.set("createTableIfMissing", "true");
-  }
-  return parsed.toString();
-}
-
-/**
  * Opens the session store named by a URL (`sqlite:…`, `redis://…`,
  * `postgres://…`), or the SQLite file {@link DEFAULT_SQLITE_PATH} when the
- * URL is unset, creating its folder.
+ * URL is unset, creating its folder. The SQL stores create their table on
+ * first use (`migrate: "auto"`, their default); in production run
+ * `sessionkit migrate` at deploy time and add `migrate=verify` to the URL.
  */
 export async function openStore(url: string | undefined): Promise<SessionStore> {
   if (url === undefined) {
     mkdirSync(dirname(DEFAULT_SQLITE_PATH), { recursive: true, mode: 0o700 });
     return createDemoRegistry().open(`sqlite:${DEFAULT_SQLITE_PATH}`);
   }
-  return createDemoRegistry().open(withDemoDefaults(url));
+  return createDemoRegistry().open(url);
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { readConfig } from "../src/config.js";
-import { withDemoDefaults } from "../src/store.js";
 import { describeUserAgent } from "../src/views.js";
 
 describe("readConfig(env)", () => {
@@ -40,30 +39,6 @@ describe("readConfig(env)", () => {
     expect(readConfig({ SESSION_STORE_URL: "" }).storeUrl).toBeUndefined();
     for (const PORT of ["abc", "-1", "70000", "80.5"]) {
       expect(() => readConfig({ PORT })).toThrow(/PORT must be a number/);
-    }
-  });
-});
-
-describe("withDemoDefaults(url)", () => {
-  it("withDemoDefaults() adds createTableIfMissing to Postgres URLs only", () => {
-    expect(withDemoDefaults("postgres://u:p@db:5432/app?schema=s")).toBe(
-      "postgres://u:p@db:5432/app?schema=s&createTableIfMissing=true",
-    );
-    expect(withDemoDefaults("postgresql://db/app?createTableIfMissing=false")).toBe(
-      "postgresql://db/app?createTableIfMissing=false",
-    );
-    expect(withDemoDefaults("redis://127.0.0.1:6379")).toBe("redis://127.0.0.1:6379");
-    expect(withDemoDefaults("sqlite:./x.db")).toBe("sqlite:./x.db");
-  });
-
-  it("withDemoDefaults() never echoes an invalid URL, which may hold a password", () => {
-    expect(() => withDemoDefaults("postgres://user:hunter2@[bad")).toThrow(
-      /not a valid postgres:\/\/ URL \(its value is not shown\)/,
-    );
-    try {
-      withDemoDefaults("postgres://user:hunter2@[bad");
-    } catch (error) {
-      expect((error as Error).message).not.toContain("hunter2");
     }
   });
 });

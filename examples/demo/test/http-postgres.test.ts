@@ -20,7 +20,7 @@ describeDemoHttp("postgres", {
   async open() {
     databaseUrl = await getPostgresUrl();
     const url = new URL(databaseUrl);
-    // createTableIfMissing is added by openStore() (withDemoDefaults), as for SESSION_STORE_URL.
+    // The store creates its table on first use (migrate: "auto"), as for SESSION_STORE_URL.
     url.searchParams.set("schema", schema);
     return openStore(url.toString());
   },

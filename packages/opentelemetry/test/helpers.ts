@@ -124,7 +124,7 @@ export async function openStore(backend: Backend): Promise<OpenedStore> {
   }
   if (backend === "sqlite") {
     const path = join(tmpdir(), `${uniqueName("sk_otel")}.db`);
-    const store = createSqliteStore({ path });
+    const store = createSqliteStore({ url: `sqlite:${path}` });
     return {
       store,
       async cleanup() {
@@ -158,7 +158,7 @@ export async function openStore(backend: Backend): Promise<OpenedStore> {
   }
   const url = await getPostgresUrl();
   const schema = uniqueName("skotel");
-  const store = createPostgresStore({ connectionString: url, schema, createTableIfMissing: true });
+  const store = createPostgresStore({ url, schema });
   return {
     store,
     async cleanup() {

@@ -266,8 +266,8 @@ async function failingStore(
     return { store, code: "STORE_UNAVAILABLE", close: async () => void (await store.close?.()) };
   }
   const store = createPostgresStore({
-    connectionString: `postgres://postgres@127.0.0.1:${port}/test`,
-    connectTimeoutMs: 1_000,
+    url: `postgres://postgres@127.0.0.1:${port}/test`,
+    operationTimeoutMs: 1_000,
   });
   return { store, code: "STORE_UNAVAILABLE", close: async () => void (await store.close?.()) };
 }
