@@ -1,8 +1,8 @@
 export {
-  type NextCallback,
   type RegisteredSession,
+  type SessionAdapterOptions,
   type SessionMiddleware,
-  type SessionMiddlewareOptions,
   type SessionRegister,
   session,
 } from "./middleware.js";
+export { type ErrorMiddleware, sessionErrors } from "./session-errors.js";

@@ -1,16 +1,22 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ResponseHeader, Session, SessionData, SessionManager } from "@sessionkit/core";
 import {
-  errorStatus,
-  holdResponseUntil,
-  type ResponseHeader,
-  type Session,
-  type SessionData,
-  type SessionManager,
-} from "@sessionkit/core";
+  assertManager,
+  type FailureReport,
+  failureReporter,
+  logFailure,
+  resolveAdapterOptions,
+  SessionHttpError,
+  slotState,
+} from "@sessionkit/core/adapter";
+import { holdResponseUntil } from "@sessionkit/core/node";
+import { failures, sessionErrorsInstalled } from "./session-errors.js";
+
+const ADAPTER = "@sessionkit/express";
 
 /**
  * Register your session types here to type `req.session` (the default
- * property). Declaration merging, done once in your app:
+ * slot). Declaration merging, done once in your app:
  *
  * @example
  * ```ts
@@ -43,24 +49,25 @@ declare global {
 }
 
 /** Options of {@link session}. */
-export interface SessionMiddlewareOptions<Property extends string = "session"> {
+export interface SessionAdapterOptions<Name extends string = "session"> {
   /**
-   * The request property the session is put on. Give every manager after the
-   * first its own property (`"prefs"` → `req.prefs`).
+   * The request property the session is put on (`req[sessionName]`): an
+   * identifier other than `__proto__`, `constructor` and `prototype`. Give
+   * every manager after the first its own (`"prefs"` → `req.prefs`).
    * @default "session"
    */
-  readonly property?: Property;
+  readonly sessionName?: Name;
   /**
-   * Called once with each error from loading or committing this session (the
-   * client gets a bare 503/500/409, never the error). Errors of your handlers
-   * go to Express's error handlers as usual, not here.
-   * @default console.error
+   * Called once with each failure to load or commit this session, with the
+   * original error. Without it, a failed load goes to Express's error
+   * handling only (`next(err)`: your error handler, or Express's final
+   * handler, which logs it), and a failed commit, which happens after your
+   * handler answered, is logged with `console.error`: Express has no logger
+   * of its own. Errors of your handlers never come here.
+   * @default undefined (see above)
    */
   readonly onError?: (error: unknown, req: IncomingMessage) => void;
 }
-
-/** The `next` callback of an Express (or Connect) middleware. */
-export type NextCallback = (error?: unknown) => void;
 
 /**
  * An Express middleware that loads one manager's session, plus a typed
@@ -69,44 +76,45 @@ export type NextCallback = (error?: unknown) => void;
 export interface SessionMiddleware<
   Data extends object = SessionData,
   Flash extends object = SessionData,
-  Property extends string = "session",
+  Name extends string = "session",
 > {
-  (req: IncomingMessage, res: ServerResponse, next: NextCallback): void;
+  (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void;
   /** The request property the session is put on. */
-  readonly property: Property;
+  readonly sessionName: Name;
   /**
    * The session this middleware loaded for `req`, typed, whatever its
-   * property. Throws a `TypeError` when the middleware did not run for `req`.
+   * `sessionName`. Throws a `TypeError` when the middleware did not run for `req`.
    */
   from(req: IncomingMessage): Session<Data, Flash>;
 }
 
-/** Sessions of one response, committed together by one hold. */
+/** The sessions of one response, committed together by one hold. */
 interface PendingCommit {
-  readonly entries: { readonly session: Session<object, object>; readonly onError: OnError }[];
+  readonly req: IncomingMessage;
+  readonly entries: { readonly session: Session<object, object>; readonly report: Report }[];
   started: boolean;
 }
-type OnError = (error: unknown) => void;
+type Report = FailureReport<IncomingMessage>;
 
 // One hold per response for all managers: commits run in the order the
 // middlewares ran, and the first failure stops the rest, so a failed response
 // never carries another session's Set-Cookie.
 const pendingByResponse = new WeakMap<ServerResponse, PendingCommit>();
-
-const PROPERTY_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-const FORBIDDEN_PROPERTIES = new Set(["__proto__", "constructor", "prototype"]);
+let warnedWithoutSessionErrors = false;
 
 /**
  * Express 4 and 5 middleware: loads the request's session with
- * `manager.load(req)`, puts it on `req.session` (or `req[options.property]`),
- * and commits it before the first byte of the response is sent. Install one per
- * manager; all of a request's sessions are committed before the response goes
- * out, in the order the middlewares ran.
+ * `manager.load(req)`, puts it on `req.session` (or `req[sessionName]`), and
+ * commits it before the first byte of the response is sent. Install one per
+ * manager, and `sessionErrors()` once after your routes.
  *
- * A response with a 5xx status (a handler that threw or called `next(err)`
- * and was answered by an error handler, or Express's default one) commits
- * nothing (A25). A failed load or commit answers a bare 503/500 with no
- * session cookie and no details (A24, A39).
+ * Changes are committed unless the handler threw: an answer with any status
+ * (a 4xx, a 503 after `session.destroy()`) commits; a thrown error or
+ * `next(err)`, seen by `sessionErrors()`, saves nothing; `session.discard()`
+ * drops changes explicitly. A failed load reaches your error handlers through
+ * `next(err)` as a {@link SessionHttpError} (status 503/500/409, `expose:
+ * false`, the original error as `cause`); a failed commit turns the held
+ * response into a bare 503/500/409 with no session cookie and no details.
  *
  * @example
  * ```ts
@@ -116,64 +124,54 @@ const FORBIDDEN_PROPERTIES = new Set(["__proto__", "constructor", "prototype"]);
  *   req.session.set("cart", [...(req.session.get("cart") ?? []), "apple"]);
  *   res.json({ items: req.session.get("cart")?.length });
  * });
+ * app.use(sessionErrors());
  * ```
  */
-export function session<
-  Data extends object,
-  Flash extends object,
-  Property extends string = "session",
->(
+export function session<Data extends object, Flash extends object, Name extends string = "session">(
   manager: SessionManager<Data, Flash>,
-  options: SessionMiddlewareOptions<Property> = {},
-): SessionMiddleware<Data, Flash, Property> {
-  if (manager === null || typeof manager !== "object" || typeof manager.load !== "function") {
-    throw new TypeError("session(manager): pass a SessionManager from createSessionManager()");
-  }
-  const property = (options.property ?? "session") as Property;
-  if (!PROPERTY_NAME.test(property) || FORBIDDEN_PROPERTIES.has(property)) {
-    throw new TypeError(
-      `session(manager, { property }): ${JSON.stringify(property)} is not a usable property name`,
-    );
-  }
-  const report =
-    options.onError ??
-    ((error: unknown) => {
-      console.error(error);
-    });
+  options?: SessionAdapterOptions<Name>,
+): SessionMiddleware<Data, Flash, Name> {
+  assertManager(manager, ADAPTER);
+  const { sessionName, onError } = resolveAdapterOptions(ADAPTER, options);
+  const report = failureReporter(onError, logFailure);
   const loaded = new WeakMap<IncomingMessage, Session<Data, Flash>>();
 
-  const middleware = (req: IncomingMessage, res: ServerResponse, next: NextCallback): void => {
-    const onError: OnError = (error) => report(error, req);
-    manager.load(req).then(
-      (loadedSession) => {
+  const middleware = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: (error?: unknown) => void,
+  ): void => {
+    // A failed load goes to the app's error handlers, as express-session's does.
+    const raise = (error: unknown): void => {
+      failures.markFailed(req);
+      report(error, req, true);
+      next(new SessionHttpError(error));
+    };
+    const onLoaded = (loadedSession: Session<Data, Flash>): void => {
+      try {
         const slot = req as unknown as Record<string, unknown>;
-        const existing = slot[property];
-        if (existing !== undefined && existing !== loadedSession) {
-          // Two managers on one property would silently shadow each other.
-          sendBare(
-            res,
-            new TypeError(
-              `req.${property} is already set: give each session middleware its own property`,
-            ),
-            onError,
-          );
-          return;
-        }
+        // "same": one manager installed twice; holdForCommit commits it once.
+        const state = slotState(slot[sessionName], loadedSession, ADAPTER, `req.${sessionName}`);
+        if (state instanceof TypeError) throw state;
         loaded.set(req, loadedSession);
-        slot[property] = loadedSession;
-        holdForCommit(res, loadedSession as Session<object, object>, onError);
-        next();
-      },
-      (error: unknown) => sendBare(res, error, onError),
-    );
+        // Throws for a read-only property of the request: reported, never unhandled.
+        slot[sessionName] = loadedSession;
+        holdForCommit(req, res, loadedSession as Session<object, object>, report);
+      } catch (error) {
+        raise(error);
+        return;
+      }
+      next();
+    };
+    manager.load(req).then(onLoaded, raise);
   };
   return Object.assign(middleware, {
-    property,
+    sessionName,
     from(req: IncomingMessage): Session<Data, Flash> {
       const found = loaded.get(req);
       if (found === undefined) {
         throw new TypeError(
-          `the session middleware for req.${property} did not run for this request`,
+          `${ADAPTER}: the session middleware for req.${sessionName} did not run for this request`,
         );
       }
       return found;
@@ -181,58 +179,63 @@ export function session<
   });
 }
 
-/** Answers a bare 503/500: no stack, no details, no session cookie (A39). */
-function sendBare(res: ServerResponse, error: unknown, onError: OnError): void {
-  onError(error);
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const { status, body } = errorStatus(error);
-  res.statusCode = status;
-  res.setHeader("Content-Type", "text/plain; charset=utf-8");
-  res.setHeader("Cache-Control", "no-store");
-  res.end(body);
-}
-
 function holdForCommit(
+  req: IncomingMessage,
   res: ServerResponse,
   session: Session<object, object>,
-  onError: OnError,
+  report: Report,
 ): void {
   const current = pendingByResponse.get(res);
   if (current !== undefined && !current.started) {
     // The same manager installed twice loads the same session: commit it once.
     if (!current.entries.some((entry) => entry.session === session)) {
-      current.entries.push({ session, onError });
+      current.entries.push({ session, report });
     }
     return;
   }
   // A middleware reached after the response started (rare) gets its own hold.
-  const pending: PendingCommit = { entries: [{ session, onError }], started: false };
+  const pending: PendingCommit = { req, entries: [{ session, report }], started: false };
   pendingByResponse.set(res, pending);
-  holdResponseUntil(res, async () => {
-    pending.started = true;
-    // Express answers thrown errors and next(err) through an error handler, which
-    // sets a 5xx status: a failed request saves nothing (A25).
-    if (res.statusCode >= 500) return [];
-    const headers: ResponseHeader[] = [];
-    for (const entry of pending.entries) {
-      try {
-        headers.push(...(await entry.session.commit()).headers);
-      } catch (error) {
-        entry.onError(error);
-        throw error;
-      }
-    }
-    return headers;
-  });
+  holdResponseUntil(res, () => commitAll(pending, res));
   keepStatusVisible(res);
+}
+
+async function commitAll(pending: PendingCommit, res: ServerResponse): Promise<ResponseHeader[]> {
+  pending.started = true;
+  const { req, entries } = pending;
+  if (!failures.shouldCommit(req)) return [];
+  if (res.statusCode >= 500 && !sessionErrorsInstalled()) {
+    // Without sessionErrors() a thrown error looks like any 5xx answer: the
+    // safe reading is that the handler failed, so nothing is saved.
+    if (!warnedWithoutSessionErrors) {
+      warnedWithoutSessionErrors = true;
+      entries[0]?.report(
+        new Error(
+          `${ADAPTER}: a ${res.statusCode} response went out and sessionErrors() is not installed, so its session changes were not saved (without it a thrown error cannot be told from an error status the handler answered). Add app.use(sessionErrors()) after your routes, before your error handlers.`,
+        ),
+        req,
+        false,
+      );
+    }
+    return [];
+  }
+  const headers: ResponseHeader[] = [];
+  for (const { session, report } of entries) {
+    try {
+      headers.push(...(await session.commit()).headers);
+    } catch (error) {
+      // The hold answers a bare 503/500/409 instead of the held response.
+      failures.markFailed(req);
+      report(error, req, false);
+      throw error;
+    }
+  }
+  return headers;
 }
 
 /**
  * `res.writeHead(500)` is held before it reaches `res.statusCode`: record the
- * status first so the 5xx rule sees it.
+ * status first so the fallback rule without `sessionErrors()` sees it.
  */
 function keepStatusVisible(res: ServerResponse): void {
   const held = res.writeHead;

@@ -1,13 +1,13 @@
 // Express-specific behaviour beyond the shared scenarios, on Express 5 and 4.
 import { Client, SCENARIO_SECRET } from "@sessionkit/adapter-scenarios";
-import { createSessionManager, type SessionStore } from "@sessionkit/core";
+import { createSessionManager, isSessionError, type SessionStore } from "@sessionkit/core";
 import { createMemoryStore } from "@sessionkit/store-memory";
 import { createSqliteStore } from "@sessionkit/store-sqlite";
-import express from "express";
+import express, { type ErrorRequestHandler } from "express";
 import express4 from "express4";
 import { afterEach, describe, expect, it } from "vitest";
-import { session } from "../src/index.js";
-import { type ExpressFactory, jsonErrorHandler, listen } from "./scenario-app.js";
+import { session, sessionErrors } from "../src/index.js";
+import { appErrorHandler, type ExpressFactory, listen } from "./scenario-app.js";
 
 interface Data {
   cart?: string[];
@@ -20,19 +20,31 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-function manager(store: SessionStore = createMemoryStore({ sweepIntervalMs: false })) {
+function manager(store: SessionStore = createMemoryStore({ gcIntervalMs: false })) {
   return createSessionManager<Data>({ store, secrets: [SCENARIO_SECRET] });
 }
 
 /** A SQLite store whose database is closed: every operation fails with STORE_UNAVAILABLE. */
 async function downStore(): Promise<SessionStore> {
-  const store = createSqliteStore({ path: ":memory:", gcIntervalMs: false });
+  const store = createSqliteStore({ url: "sqlite::memory:", gcIntervalMs: false });
   await store.close();
   return store;
 }
 
-async function start(app: ReturnType<ExpressFactory>): Promise<Client> {
-  app.use(jsonErrorHandler);
+/** What the app's error handler was handed, per request path. */
+type Seen = Map<string, unknown>;
+
+/** Installs sessionErrors() and an error handler like a real app's, then listens. */
+async function start(app: ReturnType<ExpressFactory>, seen?: Seen): Promise<Client> {
+  app.use(sessionErrors());
+  if (seen !== undefined) {
+    const record: ErrorRequestHandler = (error, req, _res, next) => {
+      seen.set(req.path, error);
+      next(error);
+    };
+    app.use(record);
+  }
+  app.use(appErrorHandler);
   const running = await listen(app);
   closers.push(() => running.close());
   return new Client(running.url);
@@ -40,6 +52,19 @@ async function start(app: ReturnType<ExpressFactory>): Promise<Client> {
 
 function sessionCookies(response: Response, name = "__Host-sid"): string[] {
   return response.headers.getSetCookie().filter((cookie) => cookie.startsWith(`${name}=`));
+}
+
+/** The cookie of a session stored by a healthy app: a later app on a down store must load it. */
+async function storedSessionCookie(create: ExpressFactory): Promise<string> {
+  const healthy = create();
+  healthy.use(session(manager()));
+  healthy.post("/", (req, res) => {
+    req.session.set("cart", ["x"]);
+    res.json({ ok: true });
+  });
+  const browser = await start(healthy);
+  await browser.json("POST", "/");
+  return browser.cookieHeader;
 }
 
 const STACK_OR_DETAILS = /\bat \S+ \(|Error:|\/srv\/|node_modules|sqlite/;
@@ -191,7 +216,7 @@ describe.each([
 
   it("a failed commit of a streamed response sends a bare 503 and none of the body (A24, A39)", async () => {
     const app = create();
-    app.use(session(manager(await downStore())));
+    app.use(session(manager(await downStore()), { onError: () => {} }));
     app.get("/stream", async (req, res) => {
       req.session.set("cart", ["lost"]);
       res.write("partial ");
@@ -207,29 +232,55 @@ describe.each([
     expect(response.headers.get("cache-control")).toBe("no-store");
   });
 
-  it("a failed load answers a bare 503 without running the route (A30, A39)", async () => {
-    const healthy = create();
-    healthy.use(session(manager()));
-    healthy.post("/", (req, res) => {
-      req.session.set("cart", ["x"]);
-      res.json({ ok: true });
-    });
-    const browser = await start(healthy);
-    await browser.json("POST", "/");
+  it("a failed load reaches the app's error handler through next(err) as a SessionHttpError, and the route never runs (A30, A39)", async () => {
+    const cookie = await storedSessionCookie(create);
     let routeRan = false;
     const broken = create();
-    broken.use(session(manager(await downStore())));
+    broken.use(session(manager(await downStore()), { onError: () => {} }));
     broken.get("/", (_req, res) => {
       routeRan = true;
       res.json({ ok: true });
     });
-    const brokenClient = await start(broken);
-    const response = await brokenClient.request("GET", "/", browser.cookieHeader);
+    const seen: Seen = new Map();
+    const brokenClient = await start(broken, seen);
+    const response = await brokenClient.request("GET", "/", cookie);
     expect(response.status).toBe(503);
     const body = await response.text();
     expect(body).toBe("Service Unavailable");
     expect(body).not.toMatch(STACK_OR_DETAILS);
+    expect(response.headers.getSetCookie()).toEqual([]);
     expect(routeRan).toBe(false);
+    const error = seen.get("/") as { cause?: unknown };
+    expect(error).toMatchObject({
+      name: "SessionHttpError",
+      message: "Service Unavailable",
+      status: 503,
+      statusCode: 503,
+      expose: false,
+    });
+    expect(isSessionError(error.cause) && error.cause.code).toBe("STORE_UNAVAILABLE");
+  });
+
+  it("a failed load answered by Express's final handler in production shows only the status text (A39)", async () => {
+    const app = create();
+    app.set("env", "production");
+    app.use(session(manager(await downStore()), { onError: () => {} }));
+    app.get("/", (_req, res) => {
+      res.json({ ok: true });
+    });
+    // No error handler of the app: finalhandler answers.
+    const running = await listen(app);
+    closers.push(() => running.close());
+    const response = await new Client(running.url).request(
+      "GET",
+      "/",
+      await storedSessionCookie(create),
+    );
+    expect(response.status).toBe(503);
+    const body = await response.text();
+    expect(body).toContain("<pre>Service Unavailable</pre>");
+    expect(body).not.toMatch(STACK_OR_DETAILS);
+    expect(response.headers.get("cache-control")).toBe("no-store");
   });
 
   it("next(err) from a route saves nothing (A25)", async () => {
@@ -254,6 +305,29 @@ describe.each([
     expect(await browser.json("GET", "/state")).toEqual({ cart: ["apple"] });
   });
 
+  it("a thrown 4xx error answered 4xx by the app's error handler saves nothing (A25)", async () => {
+    const app = create();
+    app.use(session(manager()));
+    app.post("/add", (req, res) => {
+      req.session.set("cart", ["apple"]);
+      res.json({ ok: true });
+    });
+    app.post("/bad", (req, _res, next) => {
+      req.session.set("cart", ["poisoned"]);
+      next(Object.assign(new Error("bad input"), { status: 400, expose: true }));
+    });
+    app.get("/state", (req, res) => {
+      res.json(req.session.toJSON());
+    });
+    const browser = await start(app);
+    await browser.json("POST", "/add");
+    const failed = await browser.request("POST", "/bad");
+    expect(failed.status).toBe(400);
+    expect(await failed.text()).toBe("Bad Request");
+    expect(failed.headers.getSetCookie()).toEqual([]);
+    expect(await browser.json("GET", "/state")).toEqual({ cart: ["apple"] });
+  });
+
   it("Express's default error handler (no app handler) also saves nothing (A25)", async () => {
     const app = create();
     app.use(session(manager()));
@@ -264,7 +338,8 @@ describe.each([
     app.get("/state", (req, res) => {
       res.json(req.session.toJSON());
     });
-    // No jsonErrorHandler: Express's finalhandler answers.
+    app.use(sessionErrors());
+    // No app error handler: Express's finalhandler answers.
     const running = await listen(app);
     closers.push(() => running.close());
     const browser = new Client(running.url);
@@ -274,24 +349,58 @@ describe.each([
     expect(await browser.json("GET", "/state")).toEqual({});
   });
 
-  it("res.writeHead(500) from a route saves nothing (A25)", async () => {
+  it("a route answering 503 itself after destroy(), without throwing, destroys the session (A17, A25)", async () => {
+    const store = createMemoryStore({ gcIntervalMs: false });
     const app = create();
-    app.use(session(manager()));
-    app.post("/fail", (req, res) => {
-      req.session.set("cart", ["poisoned"]);
-      res.writeHead(500, { "Content-Type": "text/plain" });
-      res.end("no");
+    app.use(session(manager(store)));
+    app.post("/login", (req, res) => {
+      req.session.set("cart", ["apple"]);
+      res.json({ ok: true });
+    });
+    app.post("/logout", (req, res) => {
+      req.session.destroy();
+      res.writeHead(503, { "Content-Type": "text/plain" });
+      res.end("maintenance");
     });
     const browser = await start(app);
-    const failed = await browser.request("POST", "/fail");
-    expect(failed.status).toBe(500);
-    expect(failed.headers.getSetCookie()).toEqual([]);
+    await browser.json("POST", "/login");
+    expect(await store.count()).toBe(1);
+    const response = await browser.request("POST", "/logout");
+    expect(response.status).toBe(503);
+    expect(await response.text()).toBe("maintenance");
+    expect(sessionCookies(response)).toEqual([
+      expect.stringMatching(/^__Host-sid=; Path=\/; Max-Age=0;/),
+    ]);
+    expect(await store.count()).toBe(0);
+  });
+
+  it("session.discard() drops the request's changes, whatever the status", async () => {
+    const app = create();
+    app.use(session(manager()));
+    app.post("/add", (req, res) => {
+      req.session.set("cart", ["apple"]);
+      res.json({ ok: true });
+    });
+    app.post("/invalid", (req, res) => {
+      req.session.set("cart", ["half-done"]);
+      req.session.discard();
+      res.status(422).json({ error: "invalid form" });
+    });
+    app.get("/state", (req, res) => {
+      res.json(req.session.toJSON());
+    });
+    const browser = await start(app);
+    await browser.json("POST", "/add");
+    const invalid = await browser.request("POST", "/invalid");
+    expect(invalid.status).toBe(422);
+    expect(invalid.headers.getSetCookie()).toEqual([]);
+    expect(await browser.json("GET", "/state")).toEqual({ cart: ["apple"] });
   });
 
   it("a failed commit of the second session sends no Set-Cookie of the first (A10, A24)", async () => {
     const app = create();
     const main = session(manager());
-    const prefs = session(manager(await downStore()), { property: "prefs" });
+    const prefs = session(manager(await downStore()), { sessionName: "prefs", onError: () => {} });
     app.use(main, prefs);
     app.post("/both", (req, res) => {
       main.from(req).set("cart", ["apple"]);
@@ -341,16 +450,21 @@ describe.each([
     expect(sessionCookies(response)[0]).toMatch(/; Secure/);
   });
 
-  it("two middlewares on one property answer 500 instead of shadowing each other", async () => {
+  it("two managers on one sessionName reach the app's error handler as a 500 instead of shadowing each other", async () => {
     const app = create();
-    app.use(session(manager()), session(manager()));
+    app.use(session(manager(), { onError: () => {} }), session(manager(), { onError: () => {} }));
     app.get("/", (_req, res) => {
       res.json({ ok: true });
     });
-    const browser = await start(app);
+    const seen: Seen = new Map();
+    const browser = await start(app, seen);
     const response = await browser.request("GET", "/");
     expect(response.status).toBe(500);
     expect(await response.text()).toBe("Internal Server Error");
+    const error = seen.get("/") as { status?: number; cause?: unknown };
+    expect(error.status).toBe(500);
+    expect(error.cause).toBeInstanceOf(TypeError);
+    expect(String(error.cause)).toMatch(/req\.session is already set/);
   });
 
   it("one manager installed twice loads and commits one session", async () => {
@@ -385,15 +499,21 @@ describe("session(manager, options)", () => {
     expect(await browser.json("GET", "/")).toEqual({ threw: true });
   });
 
-  it("rejects property names that are not identifiers or would touch prototypes", () => {
-    for (const property of ["", "a-b", "__proto__", "constructor", "1x"]) {
-      expect(() => session(manager(), { property })).toThrow(TypeError);
+  it("rejects a sessionName that is not an identifier or would touch prototypes with INVALID_CONFIG", () => {
+    for (const sessionName of ["", "a-b", "__proto__", "constructor", "1x"]) {
+      expect(() => session(manager(), { sessionName })).toThrow(
+        expect.objectContaining({ code: "INVALID_CONFIG" }),
+      );
     }
-    expect(session(manager(), { property: "prefs" }).property).toBe("prefs");
+    expect(session(manager(), { sessionName: "prefs" }).sessionName).toBe("prefs");
   });
 
-  it("rejects something that is not a manager", () => {
-    expect(() => session({} as never)).toThrow(TypeError);
+  it("rejects something that is not a manager with a TypeError naming the adapter", () => {
+    expect(() => session({} as never)).toThrow(
+      new TypeError(
+        "@sessionkit/express: pass a SessionManager from createSessionManager() (got object)",
+      ),
+    );
   });
 
   it("reports load and commit errors to onError, never to the client", async () => {

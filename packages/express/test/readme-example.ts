@@ -1,5 +1,5 @@
 import { createSessionManager, type Session } from "@sessionkit/core";
-import { session } from "@sessionkit/express";
+import { session, sessionErrors } from "@sessionkit/express";
 import { createMemoryStore } from "@sessionkit/store-memory";
 import express from "express";
 
@@ -33,7 +33,7 @@ app.use(session(createSessionManager<ShopData>({ store, secrets: [secret] })));
 app.use(
   session(
     createSessionManager<PrefsData>({ store, secrets: [secret], cookie: { name: "__Host-prefs" } }),
-    { property: "prefs" },
+    { sessionName: "prefs" },
   ),
 );
 
@@ -58,11 +58,16 @@ app.post("/logout", (req, res) => {
   res.json({ cart: [] });
 });
 
-// A thrown error answers 500 here, and nothing the request changed is saved.
+// After the routes, before the error handlers: a request whose handler threw
+// (or called next(err)) saves nothing.
+app.use(sessionErrors());
+// Your error handler: a thrown error, or a session that failed to load (its
+// status is 503 when the store is down), answers without details.
 app.use(
   (error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     console.error(error);
-    res.status(500).json({ error: "internal" });
+    const status = (error as { status?: number }).status ?? 500;
+    res.status(status >= 400 && status < 600 ? status : 500).json({ error: "failed" });
   },
 );
 

@@ -1,10 +1,19 @@
 // The adapter-scenarios routes on Express, shared by the Express 4 and 5 runs.
 import { once } from "node:events";
+import { STATUS_CODES } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type AppContext, type RunningApp, slowSet } from "@sessionkit/adapter-scenarios";
+import {
+  type AppContext,
+  destroyThenUnavailable,
+  discardChanges,
+  httpError,
+  prepareThrow,
+  type RunningApp,
+  slowSet,
+} from "@sessionkit/adapter-scenarios";
 import type express from "express";
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from "express";
-import { session } from "../src/index.js";
+import { session, sessionErrors } from "../src/index.js";
 
 /** `express` or `express4`: both export the same factory. */
 export type ExpressFactory = typeof express;
@@ -22,12 +31,20 @@ export async function listen(app: ReturnType<ExpressFactory>): Promise<RunningAp
   };
 }
 
+/** The status an error asks for, `http-errors` style (`status` 4xx/5xx), else 500. */
+export function statusOf(error: unknown): number {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === "number" && status >= 400 && status <= 599 ? status : 500;
+}
+
 /**
- * An error handler like a real app's: logs nothing to the client, answers 500.
- * Four parameters, because Express tells error handlers apart by arity.
+ * An error handler like a real app's: answers the error's status with its
+ * status text, never the error itself. Four parameters, because Express tells
+ * error handlers apart by arity.
  */
-export const jsonErrorHandler: ErrorRequestHandler = (_error, _req, res, _next) => {
-  res.status(500).json({ error: "internal" });
+export const appErrorHandler: ErrorRequestHandler = (error, _req, res, _next) => {
+  const status = statusOf(error);
+  res.status(status).type("text/plain").send(STATUS_CODES[status]);
 };
 
 /**
@@ -51,7 +68,7 @@ export async function startScenarioApp(
 ): Promise<RunningApp> {
   const app = create();
   const main = session(sessions, { onError });
-  const second = session(prefs, { property: "prefs", onError });
+  const second = session(prefs, { sessionName: "prefs", onError });
   app.use(main, second);
   const route = (handler: (req: Request, res: Response) => Promise<unknown>) =>
     asyncRoute(options.nativeAsync, handler);
@@ -117,10 +134,33 @@ export async function startScenarioApp(
       res.json({ destroyed: await main.from(req).destroyOtherSessions() });
     }),
   );
+  app.post(
+    "/logout-unavailable",
+    route(async (req, res) => {
+      const { status, body } = destroyThenUnavailable(main.from(req));
+      res.status(status).json(body);
+    }),
+  );
+  app.post(
+    "/discard",
+    route(async (req, res) => {
+      res.json(discardChanges(main.from(req), { key: q(req, "key"), value: q(req, "value") }));
+    }),
+  );
   app.post("/throw", (req) => {
     main.from(req).set("poisoned", true);
     throw new Error("handler failed at /srv/app/secret.js");
   });
+  app.post(
+    "/throw-status",
+    route(async (req) => {
+      const status = await prepareThrow(main.from(req), gates, {
+        status: q(req, "status"),
+        gate: q(req, "gate"),
+      });
+      throw httpError(status);
+    }),
+  );
   app.get(
     "/prefs",
     route(async (req, res) => {
@@ -134,6 +174,7 @@ export async function startScenarioApp(
       res.json({ ok: true });
     }),
   );
-  app.use(jsonErrorHandler);
+  app.use(sessionErrors());
+  app.use(appErrorHandler);
   return listen(app);
 }

@@ -46,10 +46,10 @@ test("session() returns a typed middleware whose from(req) needs no augmentation
       secrets,
       cookie: { name: "__Host-audit" },
     }),
-    { property: "audit" },
+    { sessionName: "audit" },
   );
   expectTypeOf(audit).toEqualTypeOf<SessionMiddleware<Audit, Record<string, unknown>, "audit">>();
-  expectTypeOf(audit.property).toEqualTypeOf<"audit">();
+  expectTypeOf(audit.sessionName).toEqualTypeOf<"audit">();
   const app = express();
   app.use(audit);
   app.get("/", (req, res) => {
@@ -59,9 +59,9 @@ test("session() returns a typed middleware whose from(req) needs no augmentation
   });
 });
 
-test('the default property is inferred as "session"', () => {
+test('the default sessionName is inferred as "session"', () => {
   const main = session(createSessionManager<ShopData>({ store: createMemoryStore(), secrets }));
-  expectTypeOf(main.property).toEqualTypeOf<"session">();
+  expectTypeOf(main.sessionName).toEqualTypeOf<"session">();
   // @ts-expect-error options.onError receives (error, req)
   session(createSessionManager({ store: createMemoryStore(), secrets }), { onError: 1 });
 });

@@ -1,6 +1,6 @@
 export {
   type FastifySessions,
-  type ResolvedFastifySessions,
+  type SessionAdapterOptions,
   type SessionPluginOptions,
   sessionPlugin,
 } from "./plugin.js";

@@ -1,14 +1,20 @@
 import type { Readable } from "node:stream";
+import type { Session, SessionManager } from "@sessionkit/core";
 import {
-  errorStatus,
-  type ResponseHeader,
-  type Session,
-  type SessionManager,
-} from "@sessionkit/core";
+  applyHeaders,
+  assertManager,
+  type DeclaredSessions,
+  failureReporter,
+  logFailure,
+  RequestFailures,
+  resolveAdapterOptions,
+  SessionHttpError,
+  type SessionManagerFor,
+} from "@sessionkit/core/adapter";
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 
 /**
- * The sessions this plugin puts on `FastifyRequest`, by decorator name. Empty
+ * The sessions this plugin puts on `FastifyRequest`, by `sessionName`. Empty
  * by default, which makes `request.session` an untyped `Session`. Augment it
  * to type the default session and to declare named ones:
  *
@@ -17,7 +23,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
  * declare module "@sessionkit/fastify" {
  *   interface FastifySessions {
  *     session: Session<{ cart: string[] }>;
- *     prefs: Session<{ theme: string }>; // app.register(sessionPlugin, { manager: prefs, decorator: "prefs" })
+ *     prefs: Session<{ theme: string }>; // app.register(sessionPlugin, { manager: prefs, sessionName: "prefs" })
  *   }
  * }
  * ```
@@ -25,33 +31,59 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 // biome-ignore lint/suspicious/noEmptyInterface: an augmentation point, filled in by applications.
 export interface FastifySessions {}
 
-/** Every session property of `FastifyRequest`: the augmented {@link FastifySessions} plus the default `session`. */
-export type ResolvedFastifySessions = Omit<FastifySessions, "session"> & {
-  session: FastifySessions extends { session: infer S } ? S : Session;
-};
-
 declare module "fastify" {
   // Declaration merging adds `request.session` (and any named session declared
   // in FastifySessions) to every request type.
-  interface FastifyRequest extends ResolvedFastifySessions {}
+  interface FastifyRequest extends DeclaredSessions<FastifySessions> {}
 }
 
-type DataOf<S> = S extends Session<infer Data, object> ? Data : never;
-type FlashOf<S> = S extends Session<object, infer Flash> ? Flash : never;
-type ManagerFor<Name extends keyof ResolvedFastifySessions> = SessionManager<
-  DataOf<ResolvedFastifySessions[Name]>,
-  FlashOf<ResolvedFastifySessions[Name]>
->;
+const ADAPTER = "@sessionkit/fastify";
+type RequestSessions = DeclaredSessions<FastifySessions>;
 
-interface CommonOptions {
+type ManagerFor<Name extends keyof RequestSessions> = SessionManagerFor<RequestSessions[Name]>;
+type NamedSession = Exclude<keyof RequestSessions, "session"> & string;
+
+/** The options every sessionkit adapter takes. */
+export interface SessionAdapterOptions<Name extends string = "session"> {
   /**
-   * Called once with each failure to load or commit the session (the client
-   * gets a bare 503/500/409, never the error). Errors of your handlers go to
-   * Fastify's error handler as usual, not here.
-   * @default `request.log.error` when the Fastify instance has a logger, else `console.error`
+   * The request property holding the session (`request[sessionName]`): an
+   * identifier other than `__proto__`, `constructor` and `prototype`. A name
+   * other than `"session"` must be declared in {@link FastifySessions}.
+   * @default "session"
+   */
+  readonly sessionName?: Name;
+  /**
+   * Called once with each failure to load or commit the session, with the
+   * original error. Either way the failure goes through Fastify's error
+   * handling (your `setErrorHandler`, or Fastify's default, which logs it
+   * through `request.log.error`). Without this option and without a Fastify
+   * logger, it is also logged with `console.error`, never silently dropped.
+   * Errors of your handlers never come here.
+   * @default undefined (see above)
    */
   readonly onError?: (error: unknown, request: FastifyRequest) => void;
 }
+
+/**
+ * Options of {@link sessionPlugin}: {@link SessionAdapterOptions} plus the
+ * manager. A named session (`sessionName: "prefs"`) must be declared in
+ * {@link FastifySessions}; the manager's data type must match it.
+ */
+export type SessionPluginOptions =
+  | (SessionAdapterOptions<"session"> & {
+      /** The manager whose session this registration loads and commits. */
+      readonly manager: ManagerFor<"session">;
+    })
+  | {
+      [Name in NamedSession]: SessionAdapterOptions<Name> & {
+        readonly manager: ManagerFor<Name>;
+        readonly sessionName: Name;
+      };
+    }[NamedSession];
+
+// Requests whose handler threw or whose session failed, shared by every
+// registration: once one session fails, no other session of it commits.
+const failures = new RequestFailures();
 
 /**
  * Without a logger (`Fastify()` has none by default) `request.log` is a
@@ -62,33 +94,7 @@ function hasLogger(app: FastifyInstance): boolean {
   return typeof (app.log as { level?: unknown }).level === "string";
 }
 
-/**
- * Options of {@link sessionPlugin}: the manager, and the request property it
- * fills. A named session (`decorator: "prefs"`) must be declared in
- * {@link FastifySessions}; the manager's data type must match it.
- */
-export type SessionPluginOptions =
-  | (CommonOptions & {
-      /** The manager whose session this registration loads and commits. */
-      readonly manager: ManagerFor<"session">;
-      /**
-       * The request property holding the session.
-       * @default "session"
-       */
-      readonly decorator?: "session";
-    })
-  | {
-      [Name in Exclude<keyof ResolvedFastifySessions, "session"> & string]: CommonOptions & {
-        readonly manager: ManagerFor<Name>;
-        readonly decorator: Name;
-      };
-    }[Exclude<keyof ResolvedFastifySessions, "session"> & string];
-
-// One entry per request whose session handling failed, shared by every
-// registration of the plugin: once one session fails, no other session of
-// that request is committed or sends a cookie.
-const failedRequests = new WeakSet<object>();
-
+/** Drops a payload that will never be sent: a stream is destroyed unread. */
 function discard(payload: unknown): void {
   if (payload === null || typeof payload !== "object") return;
   if (typeof (payload as Readable).destroy === "function" && "pipe" in payload) {
@@ -100,108 +106,91 @@ function discard(payload: unknown): void {
   }
 }
 
-/** Turns the reply into a bare 503/500: no app headers, no session cookie, no details (A24, A39). */
-function bareError(reply: FastifyReply, error: unknown): string {
-  const { status, body } = errorStatus(error);
-  reply.removeHeader("set-cookie");
-  for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
-  reply.code(status);
-  reply.header("content-type", "text/plain; charset=utf-8");
-  reply.header("cache-control", "no-store");
-  return body;
-}
-
-function applyReplyHeaders(reply: FastifyReply, headers: readonly ResponseHeader[]): void {
-  for (const [name, value] of headers) {
-    const lower = name.toLowerCase();
-    if (lower === "set-cookie") {
-      // Fastify appends set-cookie values to the ones already on the reply
-      // (never replaces them): pass only the new one, or the app's cookies
-      // go out twice. Other cookies of the reply stay (A10).
-      reply.header("set-cookie", value);
-    } else if (lower === "vary") {
-      const existing = reply.getHeader("vary");
-      const current = Array.isArray(existing) ? existing.join(", ") : (existing?.toString() ?? "");
-      const parts = current.split(",").map((part) => part.trim().toLowerCase());
-      if (current.trim() === "") reply.header("vary", value);
-      else if (!parts.includes("cookie") && !parts.includes("*"))
-        reply.header("vary", `${current}, ${value}`);
-    } else {
-      reply.header(name, value);
-    }
-  }
+/** A reply as a header target: Fastify appends `set-cookie` values itself. */
+function replyHeaders(reply: FastifyReply) {
+  return {
+    get: (name: string) => reply.getHeader(name),
+    set: (name: string, value: string) => void reply.header(name, value),
+    append: (name: string, value: string) => void reply.header(name, value),
+  };
 }
 
 async function plugin(app: FastifyInstance, options: SessionPluginOptions): Promise<void> {
+  assertManager(options?.manager, ADAPTER);
   const manager = options.manager as SessionManager<object, object>;
-  const name: string = options.decorator ?? "session";
-  const onError =
-    options.onError ??
-    (hasLogger(app)
-      ? (error: unknown, request: FastifyRequest) =>
-          request.log.error({ err: error }, `@sessionkit/fastify: "${name}" session failed`)
-      : (error: unknown) => {
-          console.error(error);
-        });
-  if (manager === null || typeof manager !== "object" || typeof manager.load !== "function") {
-    throw new TypeError("@sessionkit/fastify: options.manager must be a SessionManager");
-  }
-  // Fastify 5 refuses reference-type defaults: null, then the real session per request.
-  app.decorateRequest(name, null);
+  const { sessionName } = resolveAdapterOptions<string, SessionAdapterOptions["onError"]>(
+    ADAPTER,
+    options,
+  );
+  const report = failureReporter(options.onError, logFailure);
+  // Fastify's default error handler logs raised failures through the app's
+  // logger; without one it would drop them, so the adapter logs them then.
+  const frameworkReports = hasLogger(app);
+  /**
+   * Hands a session failure to Fastify's error handling: the request is
+   * marked failed, the reply's headers (the app's cookies, another
+   * session's) are dropped, and the returned error is thrown from the hook.
+   */
+  const raise = (request: FastifyRequest, reply: FastifyReply, error: unknown) => {
+    failures.markFailed(request);
+    report(error, request, frameworkReports);
+    for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
+    return new SessionHttpError(error);
+  };
+  // Fastify 5 refuses reference-type defaults: null, then the real session per
+  // request. A second registration under the same name fails here, at start-up.
+  app.decorateRequest(sessionName, null);
   const sessions = new WeakMap<FastifyRequest, Session<object, object>>();
-  // A handler (or hook, or validation) that failed: its changes are not saved (A25).
-  const erroredRequests = new WeakSet<FastifyRequest>();
 
   app.addHook("onRequest", async (request, reply) => {
-    if (failedRequests.has(request)) return;
     let session: Session<object, object>;
     try {
       session = await manager.load(request.raw);
     } catch (error) {
-      failedRequests.add(request);
-      onError(error, request);
-      return reply.send(bareError(reply, error));
+      throw raise(request, reply, error);
     }
     sessions.set(request, session);
-    (request as unknown as Record<string, unknown>)[name] = session;
-    return undefined;
+    (request as unknown as Record<string, unknown>)[sessionName] = session;
   });
 
-  // onError runs before the error handler, for every error that reaches it
-  // (a throwing handler or hook, a failed validation): remember it so the
-  // error response's onSend saves nothing.
+  // Fastify runs onError before the error handler for every error of the
+  // request (a throwing handler or hook, a failed validation): nothing of
+  // that request is saved.
   app.addHook("onError", async (request) => {
-    erroredRequests.add(request);
+    failures.markFailed(request);
   });
 
   // onSend runs after the payload is serialised and before the status line
   // and headers are written: the last moment the commit can still change them.
   app.addHook("onSend", async (request, reply, payload) => {
     const session = sessions.get(request);
-    if (session === undefined || erroredRequests.has(request) || failedRequests.has(request)) {
-      return payload;
-    }
     sessions.delete(request);
+    if (session === undefined || !failures.shouldCommit(request)) return payload;
     try {
-      applyReplyHeaders(reply, (await session.commit()).headers);
-      return payload;
+      applyHeaders(replyHeaders(reply), (await session.commit()).headers);
     } catch (error) {
-      failedRequests.add(request);
-      onError(error, request);
       discard(payload);
-      return bareError(reply, error);
+      throw raise(request, reply, error);
     }
+    return payload;
   });
 }
 
 /**
  * Fastify 5 plugin: loads a session in `onRequest` into `request.session` (or
- * `request[decorator]`), and commits it in `onSend`, before any byte of the
+ * `request[sessionName]`), and commits it in `onSend`, before any byte of the
  * response is written. Register it once per session manager.
+ *
+ * Changes are committed unless the handler threw: a reply with any status (a
+ * 4xx, a 503 after `session.destroy()`) commits; an error thrown by a handler
+ * or hook saves nothing; `session.discard()` drops changes explicitly. A
+ * failed load or commit is thrown to Fastify's error handling as a
+ * {@link SessionHttpError} (`statusCode` 503/500/409, a bare message, the
+ * original error as `cause`), with the reply's headers dropped.
  *
  * @example
  * ```ts
- * const app = Fastify();
+ * const app = Fastify({ logger: true });
  * await app.register(sessionPlugin, { manager: sessions });
  * app.post("/cart", async (request) => {
  *   request.session.set("cart", [...(request.session.get("cart") ?? []), "apple"]);

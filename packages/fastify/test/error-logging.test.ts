@@ -1,6 +1,7 @@
-// Session failures are logged once by default, never silently: through the
-// app's logger when Fastify has one, else console.error; onError replaces the
-// default (issue 15).
+// Session failures are logged once by default, never silently: thrown to
+// Fastify's error handling, whose default handler logs them through the app's
+// logger; without a logger the adapter logs them with console.error. onError
+// replaces the adapter's own logging (issue 15, issue 13).
 import { Client, SCENARIO_SECRET } from "@sessionkit/adapter-scenarios";
 import { createSessionManager, isSessionError } from "@sessionkit/core";
 import { createMemoryStore } from "@sessionkit/store-memory";
@@ -25,7 +26,7 @@ async function start(
   const app = Fastify(fastifyOptions);
   // A 256-byte payload cap: a larger write fails its commit with PAYLOAD_TOO_LARGE.
   const manager = createSessionManager({
-    store: createMemoryStore({ sweepIntervalMs: false }),
+    store: createMemoryStore({ gcIntervalMs: false }),
     secrets: [SCENARIO_SECRET],
     maxPayloadBytes: 256,
   });
@@ -47,18 +48,22 @@ it("without a Fastify logger, logs a failed commit once with console.error by de
   expect(codeOf(logged.mock.calls[0]?.[0])).toBe("PAYLOAD_TOO_LARGE");
 });
 
-it("with a Fastify logger, logs a failed commit once through request.log.error by default", async () => {
+it("with a Fastify logger, a failed commit is logged once, by Fastify's error handler through request.log.error", async () => {
   const logged = vi.spyOn(console, "error").mockImplementation(() => {});
-  const lines: { level: number; msg: string; err?: { code?: string } }[] = [];
+  const lines: { level: number; msg: string; err?: { type?: string; message?: string } }[] = [];
   const stream = { write: (line: string) => lines.push(JSON.parse(line)) };
   const response = await (await start({ logger: { level: "error", stream } })).request(
     "POST",
     "/too-big",
   );
   expect(response.status).toBe(500);
-  expect(lines.map(({ level, msg, err }) => ({ level, msg, code: err?.code }))).toEqual([
-    { level: 50, msg: '@sessionkit/fastify: "session" session failed', code: "PAYLOAD_TOO_LARGE" },
+  expect(lines.map(({ level, msg, err }) => ({ level, msg, type: err?.type }))).toEqual([
+    { level: 50, msg: "Internal Server Error", type: "SessionHttpError" },
   ]);
+  // pino prints the cause: the log says what failed.
+  expect(lines[0]?.err?.message).toMatch(
+    /^Internal Server Error: the session is \d+ bytes encoded; the limit \(maxPayloadBytes\) is 256$/,
+  );
   expect(logged).not.toHaveBeenCalled();
 });
 

@@ -32,7 +32,7 @@ await app.register(sessionPlugin, {
     secrets: [secret],
     cookie: { name: "__Host-prefs" },
   }),
-  decorator: "prefs",
+  sessionName: "prefs",
 });
 
 app.get("/", async (request) => {

@@ -1,8 +1,13 @@
 // The shared HTTP scenarios on Fastify 5, over real sockets, on every store.
+import { STATUS_CODES } from "node:http";
 import {
   type AppContext,
   describeAdapterScenarios,
+  destroyThenUnavailable,
+  discardChanges,
+  httpError,
   type PrefsData,
+  prepareThrow,
   type ScenarioData,
   slowSet,
 } from "@sessionkit/adapter-scenarios";
@@ -17,13 +22,20 @@ declare module "../src/index.js" {
   }
 }
 
+/** The status an error asks for (`statusCode` 4xx/5xx), else 500. */
+function statusOf(error: unknown): number {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === "number" && status >= 400 && status <= 599 ? status : 500;
+}
+
 export async function startFastify({ sessions, prefs, gates, onError }: AppContext) {
   const app = Fastify({ logger: false });
   await app.register(sessionPlugin, { manager: sessions, onError });
-  await app.register(sessionPlugin, { manager: prefs, decorator: "prefs", onError });
-  // What a real app installs: errors become a plain 500 without details.
-  app.setErrorHandler(async (_error, _request, reply) => {
-    return reply.code(500).type("text/plain").send("Internal Server Error");
+  await app.register(sessionPlugin, { manager: prefs, sessionName: "prefs", onError });
+  // What a real app installs: an error answers its status with the status text, no details.
+  app.setErrorHandler(async (error, _request, reply) => {
+    const status = statusOf(error);
+    return reply.code(status).type("text/plain").send(STATUS_CODES[status]);
   });
 
   app.get("/state", async (request) => ({
@@ -58,9 +70,19 @@ export async function startFastify({ sessions, prefs, gates, onError }: AppConte
   app.post("/logout-others", async (request) => ({
     destroyed: await request.session.destroyOtherSessions(),
   }));
+  app.post("/logout-unavailable", async (request, reply) => {
+    const { status, body } = destroyThenUnavailable(request.session);
+    return reply.code(status).send(body);
+  });
+  app.post<{ Querystring: { key: string; value: string } }>("/discard", async (request) =>
+    discardChanges(request.session, request.query),
+  );
   app.post("/throw", async (request) => {
     request.session.set("poisoned", true);
     throw new Error("handler failed at /srv/app/secret.js");
+  });
+  app.post<{ Querystring: { status: string; gate: string } }>("/throw-status", async (request) => {
+    throw httpError(await prepareThrow(request.session, gates, request.query));
   });
   app.get("/prefs", async (request) => ({ theme: request.prefs.get("theme") ?? null }));
   app.post<{ Querystring: { theme: string } }>("/prefs", async (request) => {

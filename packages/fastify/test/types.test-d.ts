@@ -20,12 +20,12 @@ request.prefs.get("cart");
 
 const app = Fastify();
 void app.register(sessionPlugin, { manager: sessions });
-void app.register(sessionPlugin, { manager: prefs, decorator: "prefs" });
+void app.register(sessionPlugin, { manager: prefs, sessionName: "prefs" });
 // @ts-expect-error a named session must be declared in FastifySessions
-void app.register(sessionPlugin, { manager: prefs, decorator: "undeclared" });
+void app.register(sessionPlugin, { manager: prefs, sessionName: "undeclared" });
 // @ts-expect-error the manager's data must match the declared session
-void app.register(sessionPlugin, { manager: sessions, decorator: "prefs" });
-// @ts-expect-error a named session needs its decorator
+void app.register(sessionPlugin, { manager: sessions, sessionName: "prefs" });
+// @ts-expect-error a named session needs its sessionName
 void app.register(sessionPlugin, { manager: prefs });
 
 app.get("/", async (req) => {

@@ -1,5 +1,5 @@
 export {
-  type SessionMiddlewareOptions,
+  type SessionAdapterOptions,
   type SessionVariables,
   sessionMiddleware,
 } from "./middleware.js";

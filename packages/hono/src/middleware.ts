@@ -1,11 +1,19 @@
+import type { Session, SessionData, SessionManager } from "@sessionkit/core";
 import {
   applyHeaders,
+  assertManager,
   errorResponse,
-  type Session,
-  type SessionData,
-  type SessionManager,
-} from "@sessionkit/core";
+  errorStatus,
+  failureReporter,
+  logFailure,
+  RequestFailures,
+  resolveAdapterOptions,
+  slotState,
+} from "@sessionkit/core/adapter";
 import type { Context, MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+
+const ADAPTER = "@sessionkit/hono";
 
 /**
  * Hono `Variables` holding a session under `Name`. Use it in the app's env so
@@ -24,46 +32,60 @@ export type SessionVariables<
 > = { [Key in Name]: Session<Data, Flash> };
 
 /** Options of {@link sessionMiddleware}. */
-export interface SessionMiddlewareOptions<Name extends string = "session"> {
+export interface SessionAdapterOptions<Name extends string = "session"> {
   /**
-   * The context variable holding the session (`c.get(variable)`). Give each
-   * manager its own name to use several sessions in one request.
+   * The context variable holding the session (`c.get(sessionName)`): an
+   * identifier other than `__proto__`, `constructor` and `prototype`. Give
+   * each manager its own to use several sessions in one request.
    * @default "session"
    */
-  readonly variable?: Name;
+  readonly sessionName?: Name;
   /**
-   * Called with load and commit failures; the client gets a bare 503/500.
+   * Called once with each failure to load or commit the session, with the
+   * original error; the failure is also thrown to `app.onError` as an
+   * `HTTPException`. Hono has no logger and its default error handler does
+   * not log an `HTTPException`, so without this option the failure is logged
+   * with `console.error` (pass `() => {}` when your `app.onError` logs it).
    * @default console.error
    */
   readonly onError?: (error: unknown, c: Context) => void;
 }
 
-// Requests whose session handling failed, shared by every middleware instance:
-// once one session fails, no other session of that request is committed or
-// sends a cookie, and the bare error response is left alone.
-const failedContexts = new WeakSet<Context>();
+// Requests whose handler threw or whose session failed, shared by every
+// middleware instance: once one session fails, no other session of it commits.
+const failures = new RequestFailures();
 
-/** Replaces `c.res` without Hono's setter merging the old response's headers into it. */
-function replaceResponse(c: Context, response: Response): void {
-  c.res = undefined;
-  c.res = response;
-}
-
-function fail(c: Context, error: unknown, onError: (error: unknown, c: Context) => void): void {
-  failedContexts.add(c);
-  onError(error, c);
+/**
+ * Starts the error response from nothing: the app's response and every
+ * header prepared with `c.header()` (the app's cookies, another session's)
+ * are dropped, so `app.onError` answers bare unless it adds headers itself.
+ */
+function clearResponse(c: Context): void {
   const previous = c.finalized ? c.res : undefined;
   previous?.body?.cancel().catch(() => {});
-  // A bare response: no app headers, no session cookie, no details (A24, A39).
-  replaceResponse(c, errorResponse(error));
+  // Unset, the response getter builds one from the prepared headers: read
+  // their names from it, then delete each through c.header().
+  c.res = undefined;
+  c.finalized = false;
+  const prepared = [...c.res.headers.keys()];
+  c.res = undefined;
+  c.finalized = false;
+  for (const name of prepared) c.header(name, undefined);
 }
 
 /**
  * Hono 4 middleware: loads the session before the handler (`c.get("session")`),
- * and after it commits and adds the session headers to `c.res`. A handler that
- * threw (Hono records it in `c.error`) saves nothing; a failed commit replaces
- * the response with a bare 503/500. Hono sends nothing before the middleware
- * chain returns, so every session is committed before any byte goes out.
+ * and after it commits and adds the session headers to `c.res`. Hono sends
+ * nothing before the middleware chain returns, so every session is committed
+ * before any byte goes out.
+ *
+ * Changes are committed unless the handler threw (Hono records it in
+ * `c.error`): a response with any status (a 4xx, a 503 after
+ * `session.destroy()`) commits; a thrown error, an `HTTPException` included,
+ * saves nothing; `session.discard()` drops changes explicitly. A failed load
+ * or commit is thrown as an `HTTPException` (status 503/500/409, a bare
+ * `text/plain` response as `res`, the original error as `cause`) for
+ * `app.onError` to answer; Hono's default answers that bare response.
  *
  * @example
  * ```ts
@@ -82,31 +104,44 @@ export function sessionMiddleware<
   Name extends string = "session",
 >(
   manager: SessionManager<Data, Flash>,
-  options: SessionMiddlewareOptions<Name> = {},
+  options?: SessionAdapterOptions<Name>,
 ): MiddlewareHandler<{ Variables: SessionVariables<Name, Data, Flash> }> {
-  if (manager === null || typeof manager !== "object" || typeof manager.load !== "function") {
-    throw new TypeError("sessionMiddleware(manager): pass a SessionManager");
-  }
-  const variable = (options.variable ?? "session") as Name;
-  const onError = options.onError ?? ((error: unknown) => console.error(error));
+  assertManager(manager, ADAPTER);
+  const { sessionName, onError } = resolveAdapterOptions(ADAPTER, options);
+  const report = failureReporter(onError, logFailure);
+  const raise = (c: Context, error: unknown): HTTPException => {
+    failures.markFailed(c);
+    // Hono's default error handler does not log an HTTPException: report it here.
+    report(error, c, false);
+    clearResponse(c);
+    const { status, body } = errorStatus(error);
+    return new HTTPException(status, { res: errorResponse(error), message: body, cause: error });
+  };
   return async (c, next) => {
     let session: Session<Data, Flash>;
     try {
       session = await manager.load(c.req.raw);
     } catch (error) {
-      fail(c, error, onError);
+      throw raise(c, error);
+    }
+    const state = slotState(c.get(sessionName), session, ADAPTER, `c.get("${sessionName}")`);
+    if (state instanceof TypeError) throw raise(c, state);
+    if (state === "same") {
+      // The same manager installed twice: the outer middleware commits.
+      await next();
       return;
     }
-    c.set(variable, session as SessionVariables<Name, Data, Flash>[Name]);
+    c.set(sessionName, session as SessionVariables<Name, Data, Flash>[Name]);
     await next();
-    // The handler threw and an error handler produced the response: save nothing (A25).
-    if (c.error !== undefined || failedContexts.has(c)) return;
+    // Hono caught a throw of the handler (or of an inner middleware) and let
+    // app.onError answer: save nothing.
+    if (c.error !== undefined) failures.markFailed(c);
+    if (!failures.shouldCommit(c)) return;
     let headers: Awaited<ReturnType<typeof session.commit>>["headers"];
     try {
       headers = (await session.commit()).headers;
     } catch (error) {
-      fail(c, error, onError);
-      return;
+      throw raise(c, error);
     }
     try {
       applyHeaders(c.res.headers, headers);
@@ -115,14 +150,13 @@ export function sessionMiddleware<
       const response = c.res;
       const merged = new Headers(response.headers);
       applyHeaders(merged, headers);
-      replaceResponse(
-        c,
-        new Response(response.body, {
-          status: response.status,
-          statusText: response.statusText,
-          headers: merged,
-        }),
-      );
+      // Unset first, or Hono's setter merges the old response's headers back in.
+      c.res = undefined;
+      c.res = new Response(response.body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: merged,
+      });
     }
   };
 }

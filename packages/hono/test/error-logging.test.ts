@@ -26,7 +26,7 @@ async function start(onError?: (error: unknown) => void): Promise<Client> {
   const app = new Hono<{ Variables: SessionVariables<"session", Data> }>();
   // A 256-byte payload cap: a larger write fails its commit with PAYLOAD_TOO_LARGE.
   const sessions = createSessionManager<Data>({
-    store: createMemoryStore({ sweepIntervalMs: false }),
+    store: createMemoryStore({ gcIntervalMs: false }),
     secrets: [SCENARIO_SECRET],
     maxPayloadBytes: 256,
   });

@@ -24,7 +24,7 @@ app.use(sessionMiddleware(createSessionManager<CartData>({ store, secrets: [secr
 app.use(
   sessionMiddleware(
     createSessionManager<PrefsData>({ store, secrets: [secret], cookie: { name: "__Host-prefs" } }),
-    { variable: "prefs" },
+    { sessionName: "prefs" },
   ),
 );
 

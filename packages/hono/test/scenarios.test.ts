@@ -3,13 +3,17 @@
 import {
   type AppContext,
   describeAdapterScenarios,
+  destroyThenUnavailable,
+  discardChanges,
   type PrefsData,
+  prepareThrow,
   type RunningApp,
   type ScenarioData,
   slowSet,
 } from "@sessionkit/adapter-scenarios";
 import { Hono } from "hono";
 import { setCookie } from "hono/cookie";
+import { HTTPException } from "hono/http-exception";
 import { type SessionVariables, sessionMiddleware } from "../src/index.js";
 import { listen } from "./listen.js";
 
@@ -20,9 +24,12 @@ type Env = {
 async function startHono({ sessions, prefs, gates, onError }: AppContext): Promise<RunningApp> {
   const app = new Hono<Env>();
   app.use(sessionMiddleware(sessions, { onError }));
-  app.use(sessionMiddleware(prefs, { variable: "prefs", onError }));
-  // What a real app installs: errors become a plain 500 without details.
-  app.onError((_error, c) => c.text("Internal Server Error", 500));
+  app.use(sessionMiddleware(prefs, { sessionName: "prefs", onError }));
+  // What a real app installs, as Hono's docs show: an HTTPException answers its
+  // own response (a session failure's is bare), anything else a plain 500.
+  app.onError((error, c) =>
+    error instanceof HTTPException ? error.getResponse() : c.text("Internal Server Error", 500),
+  );
 
   app.get("/state", (c) => {
     const session = c.get("session");
@@ -62,6 +69,25 @@ async function startHono({ sessions, prefs, gates, onError }: AppContext): Promi
   app.post("/logout-others", async (c) =>
     c.json({ destroyed: await c.get("session").destroyOtherSessions() }),
   );
+  app.post("/logout-unavailable", (c) => {
+    const { status, body } = destroyThenUnavailable(c.get("session"));
+    return c.json(body, status);
+  });
+  app.post("/discard", (c) =>
+    c.json(
+      discardChanges(c.get("session"), {
+        key: c.req.query("key") ?? "",
+        value: c.req.query("value") ?? "",
+      }),
+    ),
+  );
+  app.post("/throw-status", async (c) => {
+    const status = await prepareThrow(c.get("session"), gates, {
+      status: c.req.query("status") ?? "",
+      gate: c.req.query("gate") ?? "",
+    });
+    throw new HTTPException(status);
+  });
   app.post("/throw", (c) => {
     c.get("session").set("poisoned", true);
     throw new Error("handler failed at /srv/app/secret.js");

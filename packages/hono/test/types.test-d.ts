@@ -18,7 +18,7 @@ const app = new Hono<{
   Variables: SessionVariables<"session", ScenarioData> & SessionVariables<"prefs", PrefsData>;
 }>();
 app.use(sessionMiddleware(sessions));
-app.use(sessionMiddleware(prefs, { variable: "prefs" }));
+app.use(sessionMiddleware(prefs, { sessionName: "prefs" }));
 app.get("/", (c) => {
   expectTypeOf(c.get("session")).toEqualTypeOf<Session<ScenarioData>>();
   expectTypeOf(c.get("prefs").get("theme")).toEqualTypeOf<string | undefined>();
@@ -29,7 +29,7 @@ app.get("/", (c) => {
 });
 
 // Or inferred from the middleware chain, without declaring Variables.
-new Hono().use(sessionMiddleware(prefs, { variable: "prefs" })).get("/", (c) => {
+new Hono().use(sessionMiddleware(prefs, { sessionName: "prefs" })).get("/", (c) => {
   expectTypeOf(c.get("prefs")).toEqualTypeOf<Session<PrefsData>>();
   return c.text("ok");
 });

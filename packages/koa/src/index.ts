@@ -1,7 +1,6 @@
 export {
   type KoaSessionManager,
-  type KoaSessionOptions,
   type KoaSessions,
-  type ResolvedKoaSessions,
+  type SessionAdapterOptions,
   session,
 } from "./middleware.js";

@@ -1,23 +1,28 @@
+import type { ResponseHeader, Session, SessionManager } from "@sessionkit/core";
 import {
-  applyNodeHeaders,
-  errorStatus,
-  type ResponseHeader,
-  type Session,
-  type SessionManager,
-} from "@sessionkit/core";
+  assertManager,
+  type DeclaredSessions,
+  failureReporter,
+  RequestFailures,
+  resolveAdapterOptions,
+  SessionHttpError,
+  type SessionManagerFor,
+  slotState,
+} from "@sessionkit/core/adapter";
+import { applyNodeHeaders } from "@sessionkit/core/node";
 import type { Context, Middleware } from "koa";
 
 /**
- * The sessions this middleware puts on Koa's context, by property name. Empty
- * by default, which makes `ctx.session` an untyped `Session`. Augment it to
- * type the default session and to declare named ones:
+ * The sessions this middleware puts on Koa's context, by `sessionName`.
+ * Empty by default, which makes `ctx.session` an untyped `Session`. Augment it
+ * to type the default session and to declare named ones:
  *
  * @example
  * ```ts
  * declare module "@sessionkit/koa" {
  *   interface KoaSessions {
  *     session: Session<{ cart: string[] }>;
- *     prefs: Session<{ theme: string }>; // app.use(session(prefs, { property: "prefs" }))
+ *     prefs: Session<{ theme: string }>; // app.use(session(prefs, { sessionName: "prefs" }))
  *   }
  * }
  * ```
@@ -25,76 +30,59 @@ import type { Context, Middleware } from "koa";
 // biome-ignore lint/suspicious/noEmptyInterface: an augmentation point, filled in by applications.
 export interface KoaSessions {}
 
-/** Every session property of Koa's context: the augmented {@link KoaSessions} plus the default `session`. */
-export type ResolvedKoaSessions = Omit<KoaSessions, "session"> & {
-  session: KoaSessions extends { session: infer S } ? S : Session;
-};
-
 declare module "koa" {
   // Declaration merging types `ctx.session` (and any named session declared in
   // KoaSessions) on every context. koa-session declares `ctx.session` too: use
-  // one or the other, or give ours another `property`.
-  interface DefaultContext extends ResolvedKoaSessions {}
+  // one or the other, or give ours another `sessionName`.
+  interface DefaultContext extends DeclaredSessions<KoaSessions> {}
 }
 
-type DataOf<S> = S extends Session<infer Data, object> ? Data : never;
-type FlashOf<S> = S extends Session<object, infer Flash> ? Flash : never;
+type ContextSessions = DeclaredSessions<KoaSessions>;
 
-/** The manager type a session property accepts: its data types must match {@link KoaSessions}. */
-export type KoaSessionManager<Name extends keyof ResolvedKoaSessions> = SessionManager<
-  DataOf<ResolvedKoaSessions[Name]>,
-  FlashOf<ResolvedKoaSessions[Name]>
+/** The manager type a session slot accepts: its data types must match {@link KoaSessions}. */
+export type KoaSessionManager<Name extends keyof ContextSessions> = SessionManagerFor<
+  ContextSessions[Name]
 >;
 
 /** Options of {@link session}. */
-export interface KoaSessionOptions<Name extends keyof ResolvedKoaSessions & string = "session"> {
+export interface SessionAdapterOptions<Name extends keyof ContextSessions & string = "session"> {
   /**
-   * The context property holding the session (`ctx[property]`). Give each
-   * manager its own name to use several sessions in one request; a name other
-   * than `"session"` must be declared in {@link KoaSessions}.
+   * The context property holding the session (`ctx[sessionName]`): an
+   * identifier other than `__proto__`, `constructor` and `prototype`. Give
+   * each manager its own to use several sessions in one request; a name
+   * other than `"session"` must be declared in {@link KoaSessions}.
    * @default "session"
    */
-  readonly property?: Name;
+  readonly sessionName?: Name;
   /**
-   * Called with load and commit failures; the client gets a bare 503/500.
-   * @default `ctx.app.emit("error", error, ctx)`, Koa's usual error logging
+   * Called once with each failure to load or commit the session, with the
+   * original error. Either way the failure is thrown to Koa's error handling
+   * (your error middleware, or Koa's default, which emits it as the app's
+   * `"error"` event: logged with `console.error` unless you listen). A
+   * response written around Koa before the commit is reported here too,
+   * by default as the app's `"error"` event.
+   * @default undefined (see above)
    */
   readonly onError?: (error: unknown, ctx: Context) => void;
 }
 
-// Requests whose session handling failed, shared by every middleware instance:
-// once one session fails, no other session of that request is committed or
-// sends a cookie, and the bare error response is left alone.
-const failedContexts = new WeakSet<object>();
-
-function fail(ctx: Context, error: unknown, onError: (error: unknown, ctx: Context) => void): void {
-  failedContexts.add(ctx);
-  onError(error, ctx);
-  const previous: unknown = ctx.body;
-  if (
-    previous !== null &&
-    typeof previous === "object" &&
-    typeof (previous as { pipe?: unknown }).pipe === "function" &&
-    typeof (previous as { destroy?: unknown }).destroy === "function"
-  ) {
-    // A stream body that will never be sent.
-    (previous as { destroy(): void }).destroy();
-  }
-  // A bare response: no app headers, no session cookie, no details (A24, A39).
-  for (const name of ctx.res.getHeaderNames()) ctx.res.removeHeader(name);
-  const { status, body } = errorStatus(error);
-  ctx.status = status;
-  ctx.type = "text/plain; charset=utf-8";
-  ctx.set("Cache-Control", "no-store");
-  ctx.body = body;
-}
+const ADAPTER = "@sessionkit/koa";
+// Requests whose handler threw or whose session failed, shared by every
+// middleware instance: once one session fails, no other session of it commits.
+const failures = new RequestFailures();
 
 /**
  * Koa 2 and 3 middleware: loads the session into `ctx.session` (or
- * `ctx[property]`) before the downstream middleware runs, and after them
+ * `ctx[sessionName]`) before the downstream middleware runs, and after them
  * commits it and adds the session headers, before Koa writes the response.
- * If the downstream threw, nothing is committed and the error is rethrown to
- * your error handling; a failed commit becomes a bare 503/500.
+ *
+ * Changes are committed unless the downstream threw: a response with any
+ * status (a 4xx, a 503 after `session.destroy()`) commits; a thrown error,
+ * `ctx.throw(400)` included, saves nothing and is rethrown to your error
+ * handling; `session.discard()` drops changes explicitly. A failed load or
+ * commit is thrown as a {@link SessionHttpError} (status 503/500/409,
+ * `expose: false`, the original error as `cause`), which Koa's default error
+ * handling answers with a bare `text/plain` status text.
  *
  * @example
  * ```ts
@@ -106,35 +94,71 @@ function fail(ctx: Context, error: unknown, onError: (error: unknown, ctx: Conte
  * });
  * ```
  */
-export function session<Name extends keyof ResolvedKoaSessions & string = "session">(
+export function session<Name extends keyof ContextSessions & string = "session">(
   manager: KoaSessionManager<Name>,
-  options: KoaSessionOptions<Name> = {},
+  options?: SessionAdapterOptions<Name>,
 ): Middleware {
-  if (manager === null || typeof manager !== "object" || typeof manager.load !== "function") {
-    throw new TypeError("session(manager): pass a SessionManager");
-  }
-  const property: string = options.property ?? "session";
-  const onError =
-    options.onError ?? ((error: unknown, ctx: Context) => ctx.app.emit("error", error, ctx));
+  assertManager(manager, ADAPTER);
+  const { sessionName, onError } = resolveAdapterOptions(ADAPTER, options);
+  const report = failureReporter(onError, (error: unknown, ctx: Context) => {
+    ctx.app.emit("error", error, ctx);
+  });
   const loader = manager as unknown as SessionManager<object, object>;
+  /**
+   * Hands a session failure to Koa's error handling: the context is marked
+   * failed, a stream body is destroyed unsent, the response's headers (the
+   * app's cookies, another session's) are dropped, and the returned error
+   * is thrown.
+   */
+  const raise = (ctx: Context, error: unknown): SessionHttpError => {
+    failures.markFailed(ctx);
+    // Koa's default error handling emits a thrown error as the app's "error" event.
+    report(error, ctx, true);
+    const body: unknown = ctx.body;
+    if (
+      body !== null &&
+      typeof body === "object" &&
+      typeof (body as { pipe?: unknown }).pipe === "function" &&
+      typeof (body as { destroy?: unknown }).destroy === "function"
+    ) {
+      (body as { destroy(): void }).destroy();
+    }
+    for (const name of ctx.res.getHeaderNames()) ctx.res.removeHeader(name);
+    return new SessionHttpError(error);
+  };
   return async (ctx, next) => {
     let current: Session<object, object>;
     try {
       current = await loader.load(ctx.req);
     } catch (error) {
-      fail(ctx, error, onError);
+      throw raise(ctx, error);
+    }
+    const slot = ctx as unknown as Record<string, unknown>;
+    const state = slotState(slot[sessionName], current, ADAPTER, `ctx.${sessionName}`);
+    if (state instanceof TypeError) throw raise(ctx, state);
+    if (state === "same") {
+      // The same manager installed twice: the outer middleware commits.
+      await next();
       return;
     }
-    (ctx as unknown as Record<string, unknown>)[property] = current;
-    // A throw propagates untouched: the handler's changes are not saved (A25).
-    await next();
-    if (failedContexts.has(ctx)) return;
+    slot[sessionName] = current;
+    try {
+      await next();
+    } catch (error) {
+      // The handler threw: its changes are not saved, the error goes on.
+      failures.markFailed(ctx);
+      throw error;
+    }
+    if (!failures.shouldCommit(ctx)) return;
     if (ctx.headerSent) {
       // The response was written directly to ctx.res: a cookie can no longer
       // reach the client, so nothing is saved rather than saved unannounced.
-      onError(
-        new Error(`@sessionkit/koa: the response was sent before ctx.${property} was committed`),
+      report(
+        new Error(
+          `${ADAPTER}: the response was sent before ctx.${sessionName} was committed; nothing was saved`,
+        ),
         ctx,
+        false,
       );
       return;
     }
@@ -142,10 +166,9 @@ export function session<Name extends keyof ResolvedKoaSessions & string = "sessi
     try {
       headers = (await current.commit()).headers;
     } catch (error) {
-      fail(ctx, error, onError);
-      return;
+      throw raise(ctx, error);
     }
-    // Appends Set-Cookie (other cookies stay, A10) and merges Vary (A37).
+    // Appends Set-Cookie (other cookies stay) and merges Vary.
     applyNodeHeaders(ctx.res, headers);
   };
 }

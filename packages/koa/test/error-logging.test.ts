@@ -1,6 +1,7 @@
-// Session failures are reported once by default, through Koa's own error
-// event (which Koa logs with console.error unless the app listens for it),
-// never silently; onError replaces the default (issue 15).
+// Session failures are reported once by default, never silently: thrown to
+// Koa's error handling, whose default emits them as the app's error event
+// (which Koa logs with console.error unless the app listens for it). onError
+// is called as well when given (issue 15, issue 13).
 import { Client, SCENARIO_SECRET } from "@sessionkit/adapter-scenarios";
 import { createSessionManager, isSessionError } from "@sessionkit/core";
 import { createMemoryStore } from "@sessionkit/store-memory";
@@ -32,7 +33,7 @@ describe.each([
     setUp(app);
     // A 256-byte payload cap: a larger write fails its commit with PAYLOAD_TOO_LARGE.
     const sessions = createSessionManager({
-      store: createMemoryStore({ sweepIntervalMs: false }),
+      store: createMemoryStore({ gcIntervalMs: false }),
       secrets: [SCENARIO_SECRET],
       maxPayloadBytes: 256,
     });
@@ -46,14 +47,15 @@ describe.each([
     return new Client(running.url);
   }
 
-  it("logs a failed commit once with console.error by default (Koa's error logging)", async () => {
+  it("logs a failed commit once with console.error by default (Koa's error logging), naming the cause", async () => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const response = await (await start(() => {})).request("POST", "/");
     expect(response.status).toBe(500);
+    expect(await response.text()).toBe("Internal Server Error");
     expect(logged).toHaveBeenCalledTimes(1);
-    // Koa prints the stack: the error's name and message, not its code.
+    // Koa prints the stack, whose first line names the SessionError behind it.
     expect(String(logged.mock.calls[0]?.[0])).toMatch(
-      /^\n {2}SessionError: the session is \d+ bytes encoded; the limit \(maxPayloadBytes\) is 256\n/,
+      /^\n {2}SessionHttpError: Internal Server Error \(caused by SessionError \[PAYLOAD_TOO_LARGE\]: the session is \d+ bytes encoded; the limit \(maxPayloadBytes\) is 256\)\n/,
     );
   });
 
@@ -64,11 +66,13 @@ describe.each([
       await start((app) => app.on("error", (error: unknown) => emitted.push(error)))
     ).request("POST", "/");
     expect(response.status).toBe(500);
-    expect(emitted.map(codeOf)).toEqual(["PAYLOAD_TOO_LARGE"]);
+    expect(emitted).toHaveLength(1);
+    expect(emitted[0]).toMatchObject({ name: "SessionHttpError", status: 500, expose: false });
+    expect(codeOf((emitted[0] as { cause?: unknown }).cause)).toBe("PAYLOAD_TOO_LARGE");
     expect(logged).not.toHaveBeenCalled();
   });
 
-  it("hands a failed commit once to onError instead", async () => {
+  it("hands a failed commit once to onError too; Koa's error event still gets the thrown error", async () => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const errors: unknown[] = [];
     const emitted: unknown[] = [];
@@ -80,7 +84,8 @@ describe.each([
     ).request("POST", "/");
     expect(response.status).toBe(500);
     expect(errors.map(codeOf)).toEqual(["PAYLOAD_TOO_LARGE"]);
-    expect(emitted).toEqual([]);
+    expect(emitted).toHaveLength(1);
+    expect((emitted[0] as { cause?: unknown }).cause).toBe(errors[0]);
     expect(logged).not.toHaveBeenCalled();
   });
 });

@@ -1,10 +1,17 @@
 // Koa-specific behaviour beyond the shared scenarios, on Koa 3 and Koa 2:
-// failed commits, stream bodies, thrown HTTP errors, header merging, and
-// responses written around Koa.
+// failures thrown to Koa's error handling, stream bodies, thrown HTTP errors,
+// the commit rule, header merging, responses written around Koa, slot checks.
 import { createRequire } from "node:module";
 import { Readable } from "node:stream";
 import { type RunningApp, SCENARIO_SECRET } from "@sessionkit/adapter-scenarios";
-import { createSessionManager, type Session } from "@sessionkit/core";
+import {
+  createSessionManager,
+  ErrorCode,
+  isSessionError,
+  type Session,
+  SessionError,
+  type SessionStore,
+} from "@sessionkit/core";
 import { createMemoryStore } from "@sessionkit/store-memory";
 import Koa from "koa";
 import Koa2 from "koa2";
@@ -12,20 +19,31 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { session } from "../src/index.js";
 import { listen } from "./listen.js";
 
+type Data = { blob?: string; n?: number };
+
 declare module "../src/index.js" {
   interface KoaSessions {
-    extra: Session<{ blob?: string; n?: number }>;
+    extra: Session<Data>;
   }
 }
 
-const store = createMemoryStore({ sweepIntervalMs: false });
-const manager = (cookieName: string) =>
-  createSessionManager<{ blob?: string; n?: number }>({
-    store,
+const store = createMemoryStore({ gcIntervalMs: false });
+const manager = (cookieName: string, sessionStore: SessionStore = store) =>
+  createSessionManager<Data>({
+    store: sessionStore,
     secrets: [SCENARIO_SECRET],
     maxPayloadBytes: 256,
     cookie: { name: cookieName },
   });
+
+/** The store, except that reads fail as if its server were down. */
+function failingReads(inner: SessionStore): SessionStore {
+  return Object.assign(Object.create(inner) as SessionStore, {
+    get: async () => {
+      throw new SessionError(ErrorCode.STORE_UNAVAILABLE, "store down at 10.0.0.7 (test)");
+    },
+  });
+}
 
 it("koa2 really is Koa 2 and koa is Koa 3", () => {
   const require = createRequire(import.meta.url);
@@ -40,19 +58,30 @@ for (const [label, Framework] of [
   describe(`session() on ${label}`, () => {
     let running: RunningApp;
     const errors: unknown[] = [];
-    beforeAll(async () => {
-      const app = new Framework();
-      app.use(async (ctx, next) => {
+    /** What the app's error middleware saw, then the app's "error" event, by path. */
+    const caught = new Map<string, unknown>();
+    const emitted = new Map<string, unknown>();
+
+    /** An app with the usual outer error middleware, which records and rethrows to Koa. */
+    function app(): Koa {
+      const created = new Framework();
+      created.on("error", (error: unknown, ctx: Koa.Context) => emitted.set(ctx.path, error));
+      created.use(async (ctx, next) => {
         try {
           await next();
         } catch (error) {
-          ctx.status = (error as { status?: number }).status ?? 500;
-          ctx.body = ctx.status === 400 ? "Bad Request" : "Error";
+          caught.set(ctx.path, error);
+          throw error;
         }
       });
-      app.use(session(manager("__Host-sid"), { onError: (error) => errors.push(error) }));
-      app.use(session(manager("__Host-extra"), { property: "extra", onError: () => {} }));
-      app.use(async (ctx) => {
+      return created;
+    }
+
+    beforeAll(async () => {
+      const main = app();
+      main.use(session(manager("__Host-sid"), { onError: (error) => errors.push(error) }));
+      main.use(session(manager("__Host-extra"), { sessionName: "extra", onError: () => {} }));
+      main.use(async (ctx) => {
         switch (ctx.path) {
           case "/too-big":
             ctx.session.set("blob", "x".repeat(1000));
@@ -69,9 +98,23 @@ for (const [label, Framework] of [
             ctx.type = "text/plain";
             ctx.body = Readable.from(["part one, ", "part two"]);
             return;
-          case "/bad-request":
+          case "/seed":
             ctx.session.set("n", 1);
+            ctx.body = { ok: true };
+            return;
+          case "/bad-request":
+            ctx.session.set("n", 2);
             ctx.throw(400, "bad input");
+            return;
+          case "/logout-503":
+            ctx.session.destroy();
+            ctx.status = 503;
+            ctx.body = { error: "unavailable" };
+            return;
+          case "/discard":
+            ctx.session.set("n", 3).discard();
+            ctx.status = 422;
+            ctx.body = { error: "invalid form" };
             return;
           case "/headers":
             ctx.session.set("n", 1);
@@ -91,15 +134,30 @@ for (const [label, Framework] of [
             return;
         }
       });
-      running = await listen(app);
+      running = await listen(main);
     });
     afterAll(async () => {
       await running.close();
     });
     const post = (path: string, headers: Record<string, string> = {}) =>
       fetch(`${running.url}${path}`, { method: "POST", headers });
+    const cookieOf = (response: Response): string =>
+      response.headers.getSetCookie()[0]?.split(";")[0] ?? "";
+    const stateOf = async (cookie: string) =>
+      (await fetch(`${running.url}/state`, { headers: { cookie } })).json();
+    /** Starts a one-off app, requests GET `path` with `cookie`, and closes it. */
+    async function once(build: (koa: Koa) => void, path: string, cookie = ""): Promise<Response> {
+      const koa = app();
+      build(koa);
+      const started = await listen(koa);
+      try {
+        return await fetch(`${started.url}${path}`, cookie === "" ? {} : { headers: { cookie } });
+      } finally {
+        await started.close();
+      }
+    }
 
-    it("a failed commit answers a bare 500, drops every Set-Cookie and reports the error (A24, A28, A39)", async () => {
+    it("a failed commit is thrown to Koa: the error middleware and the error event see a SessionHttpError, the client a bare 500 (A24, A28, A39)", async () => {
       errors.length = 0;
       const response = await post("/too-big");
       expect(response.status).toBe(500);
@@ -107,6 +165,13 @@ for (const [label, Framework] of [
       expect(response.headers.getSetCookie()).toEqual([]);
       expect(response.headers.get("cache-control")).toBe("no-store");
       expect(errors).toMatchObject([{ code: "PAYLOAD_TOO_LARGE" }]);
+      expect(caught.get("/too-big")).toBe(emitted.get("/too-big"));
+      expect(caught.get("/too-big")).toMatchObject({
+        name: "SessionHttpError",
+        status: 500,
+        expose: false,
+        cause: errors[0],
+      });
     });
 
     it("a failed commit of the second session sends no cookie of the first (A24, A10)", async () => {
@@ -121,10 +186,53 @@ for (const [label, Framework] of [
       expect(await response.text()).toBe("Internal Server Error");
     });
 
+    it("a failed load is thrown to Koa as a 503 and the downstream never runs (A30, A39)", async () => {
+      const cookie = cookieOf(await post("/seed"));
+      let downstreamRan = false;
+      const response = await once(
+        (koa) => {
+          koa.use(session(manager("__Host-sid", failingReads(store)), { onError: () => {} }));
+          koa.use(async (ctx) => {
+            downstreamRan = true;
+            ctx.body = { ok: true };
+          });
+        },
+        "/broken",
+        cookie,
+      );
+      expect(response.status).toBe(503);
+      expect(await response.text()).toBe("Service Unavailable");
+      expect(downstreamRan).toBe(false);
+      const error = caught.get("/broken") as { status?: number; cause?: unknown };
+      expect(error.status).toBe(503);
+      expect(isSessionError(error.cause) && error.cause.code).toBe("STORE_UNAVAILABLE");
+    });
+
     it("a downstream ctx.throw(400) saves nothing and sets no cookie (A25)", async () => {
-      const response = await post("/bad-request");
+      const cookie = cookieOf(await post("/seed"));
+      const response = await post("/bad-request", { cookie });
       expect(response.status).toBe(400);
       expect(response.headers.getSetCookie()).toEqual([]);
+      expect(await stateOf(cookie)).toEqual({ n: 1 });
+    });
+
+    it("a downstream answering 503 after destroy(), without throwing, destroys the session (A17, A25)", async () => {
+      const cookie = cookieOf(await post("/seed"));
+      const response = await post("/logout-503", { cookie });
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({ error: "unavailable" });
+      expect(response.headers.getSetCookie()).toEqual([
+        expect.stringMatching(/^__Host-sid=; Path=\/; Max-Age=0;/),
+      ]);
+      expect(await stateOf(cookie)).toEqual({ n: null });
+    });
+
+    it("session.discard() drops the request's changes", async () => {
+      const cookie = cookieOf(await post("/seed"));
+      const response = await post("/discard", { cookie });
+      expect(response.status).toBe(422);
+      expect(response.headers.getSetCookie()).toEqual([]);
+      expect(await stateOf(cookie)).toEqual({ n: 1 });
     });
 
     it("other Set-Cookie headers are kept and Vary is merged (A10, A37)", async () => {
@@ -146,11 +254,56 @@ for (const [label, Framework] of [
       const response = await post("/raw");
       expect(await response.text()).toBe("raw");
       expect(response.headers.getSetCookie()).toEqual([]);
-      expect(String(errors[0])).toMatch(/sent before ctx\.session was committed/);
+      expect(errors.map(String)).toEqual([
+        "Error: @sessionkit/koa: the response was sent before ctx.session was committed; nothing was saved",
+      ]);
+    });
+
+    it("two managers on one sessionName are thrown to Koa as a 500 instead of shadowing each other", async () => {
+      const response = await once((koa) => {
+        koa.use(session(manager("__Host-a"), { onError: () => {} }));
+        koa.use(session(manager("__Host-b"), { onError: () => {} }));
+        koa.use(async (ctx) => {
+          ctx.body = { ok: true };
+        });
+      }, "/clash");
+      expect(response.status).toBe(500);
+      expect(await response.text()).toBe("Internal Server Error");
+      expect(String((caught.get("/clash") as { cause?: unknown }).cause)).toMatch(
+        /ctx\.session is already set/,
+      );
+    });
+
+    it("one manager installed twice loads and commits one session", async () => {
+      const sessions = manager("__Host-sid");
+      const response = await once((koa) => {
+        koa.use(session(sessions));
+        koa.use(session(sessions));
+        koa.use(async (ctx) => {
+          ctx.session.set("n", 1);
+          ctx.body = { ok: true };
+        });
+      }, "/twice");
+      expect(response.status).toBe(200);
+      expect(response.headers.getSetCookie()).toHaveLength(1);
     });
   });
 }
 
-it("session() without a manager throws a TypeError", () => {
-  expect(() => session({} as never)).toThrow(TypeError);
+describe("session(manager, options)", () => {
+  it("rejects a sessionName that is not an identifier with INVALID_CONFIG", () => {
+    for (const sessionName of ["", "a-b", "__proto__", "1x"]) {
+      expect(() => session(manager("__Host-sid"), { sessionName } as never)).toThrow(
+        expect.objectContaining({ code: "INVALID_CONFIG" }),
+      );
+    }
+  });
+
+  it("session() without a manager throws a TypeError naming the adapter", () => {
+    expect(() => session({} as never)).toThrow(
+      new TypeError(
+        "@sessionkit/koa: pass a SessionManager from createSessionManager() (got object)",
+      ),
+    );
+  });
 });

@@ -38,7 +38,7 @@ app.use(session(createSessionManager<CartData>({ store, secrets: [secret] })));
 app.use(
   session(
     createSessionManager<PrefsData>({ store, secrets: [secret], cookie: { name: "__Host-prefs" } }),
-    { property: "prefs" },
+    { sessionName: "prefs" },
   ),
 );
 app.use(async (ctx) => {

@@ -2,7 +2,10 @@
 import {
   type AppContext,
   describeAdapterScenarios,
+  destroyThenUnavailable,
+  discardChanges,
   type PrefsData,
+  prepareThrow,
   type ScenarioData,
   slowSet,
 } from "@sessionkit/adapter-scenarios";
@@ -21,17 +24,20 @@ declare module "../src/index.js" {
 
 function scenarioApp(Framework: typeof Koa, { sessions, prefs, gates, onError }: AppContext): Koa {
   const app = new Framework();
-  // What a real app installs, outermost: errors become a plain 500 without details.
+  // What a real app installs, outermost: an error answers its status
+  // (http-errors style `status`, else 500) with the status text, no details.
   app.use(async (ctx, next) => {
     try {
       await next();
-    } catch {
-      ctx.status = 500;
-      ctx.body = "Internal Server Error";
+    } catch (error) {
+      const status = (error as { status?: unknown }).status;
+      ctx.status = typeof status === "number" && status >= 400 && status <= 599 ? status : 500;
+      ctx.type = "text/plain";
+      ctx.body = ctx.message;
     }
   });
   app.use(session(sessions, { onError }));
-  app.use(session(prefs, { property: "prefs", onError }));
+  app.use(session(prefs, { sessionName: "prefs", onError }));
   app.use(async (ctx) => {
     const q = (name: string) => String(ctx.query[name] ?? "");
     switch (`${ctx.method} ${ctx.path}`) {
@@ -72,6 +78,18 @@ function scenarioApp(Framework: typeof Koa, { sessions, prefs, gates, onError }:
         return;
       case "POST /logout-others":
         ctx.body = { destroyed: await ctx.session.destroyOtherSessions() };
+        return;
+      case "POST /logout-unavailable": {
+        const { status, body } = destroyThenUnavailable(ctx.session);
+        ctx.status = status;
+        ctx.body = body;
+        return;
+      }
+      case "POST /discard":
+        ctx.body = discardChanges(ctx.session, { key: q("key"), value: q("value") });
+        return;
+      case "POST /throw-status":
+        ctx.throw(await prepareThrow(ctx.session, gates, { status: q("status"), gate: q("gate") }));
         return;
       case "POST /throw":
         ctx.session.set("poisoned", true);

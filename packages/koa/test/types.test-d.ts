@@ -19,11 +19,11 @@ ctx.prefs.get("cart");
 
 const app = new Koa();
 app.use(session(sessions));
-app.use(session(prefs, { property: "prefs" }));
+app.use(session(prefs, { sessionName: "prefs" }));
 // @ts-expect-error a named session must be declared in KoaSessions
-app.use(session(prefs, { property: "undeclared" }));
+app.use(session(prefs, { sessionName: "undeclared" }));
 // @ts-expect-error the manager's data must match the declared session
-app.use(session(sessions, { property: "prefs" }));
+app.use(session(sessions, { sessionName: "prefs" }));
 // @ts-expect-error the default property holds the main session
 app.use(session(prefs));
 app.use(async (context) => {
