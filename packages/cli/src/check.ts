@@ -17,6 +17,39 @@ export function check(id: string, status: CheckStatus, message: string, fix?: st
   return fix === undefined ? { id, status, message } : { id, status, message, fix };
 }
 
+/**
+ * The schema check of a SQL store's table: `pending` is the status of a
+ * table older than this CLI's store package (with `note` appended to the
+ * message); a newer one is an error, since this CLI cannot judge it.
+ */
+export function schemaCheck(
+  table: string,
+  found: number,
+  expected: number,
+  pending: CheckStatus,
+  note = "",
+): Check {
+  if (found < expected) {
+    return check(
+      "schema",
+      pending,
+      found === 0
+        ? `table ${table} is not migrated (schema version 0, expected ${expected}): a pending migration${note}`
+        : `table ${table} is at schema version ${found}, expected ${expected}: a pending migration${note}`,
+      "run sessionkit migrate --store <url> (sessionkit migrate --dry-run prints the SQL)",
+    );
+  }
+  if (found > expected) {
+    return check(
+      "schema",
+      "error",
+      `table ${table} is at schema version ${found}, newer than this CLI knows (${expected})`,
+      "upgrade @sessionkit/cli",
+    );
+  }
+  return check("schema", "ok", `table ${table} at schema version ${found}`);
+}
+
 /** Clock skew above which `doctor` warns, in ms. */
 export const SKEW_WARNING_MS = 1_000;
 /** Clock skew above which `doctor` reports an error, in ms. */

@@ -4,7 +4,7 @@ import {
   VERSION_TABLE,
 } from "@sessionkit/store-postgres";
 import type pg from "pg";
-import { type Check, check, clockCheck } from "./check.js";
+import { type Check, check, clockCheck, schemaCheck } from "./check.js";
 import { connectPostgres, quoteIdentifier } from "./postgres-target.js";
 
 /** Where the store keeps its sessions. */
@@ -32,29 +32,7 @@ async function schemaChecks(client: pg.Client, { schema, table }: PostgresTable)
     );
     version = result.rows[0]?.version ?? 0;
   }
-  if (version < CURRENT_SCHEMA_VERSION) {
-    checks.push(
-      check(
-        "schema",
-        "error",
-        version === 0
-          ? `table ${qualified} is not migrated (schema version 0, expected ${CURRENT_SCHEMA_VERSION}): a pending migration`
-          : `table ${qualified} is at schema version ${version}, expected ${CURRENT_SCHEMA_VERSION}: a pending migration`,
-        "run sessionkit migrate --store <url> (sessionkit migrate --dry-run prints the SQL)",
-      ),
-    );
-  } else if (version > CURRENT_SCHEMA_VERSION) {
-    checks.push(
-      check(
-        "schema",
-        "error",
-        `table ${qualified} is at schema version ${version}, newer than this CLI knows (${CURRENT_SCHEMA_VERSION})`,
-        "upgrade @sessionkit/cli",
-      ),
-    );
-  } else {
-    checks.push(check("schema", "ok", `table ${qualified} at schema version ${version}`));
-  }
+  checks.push(schemaCheck(qualified, version, CURRENT_SCHEMA_VERSION, "error"));
   if (row?.sessions == null) return checks;
 
   const persistence = await client.query<{ relpersistence: string }>(

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { CURRENT_SCHEMA_VERSION, sqliteSchemaVersion } from "@sessionkit/store-sqlite";
 import Database from "better-sqlite3";
-import { type Check, check } from "./check.js";
+import { type Check, check, schemaCheck } from "./check.js";
 import { quoteIdentifier } from "./postgres-target.js";
 import type { SqliteTarget } from "./url.js";
 
@@ -74,27 +74,15 @@ export function sqliteDoctor(target: SqliteTarget): Check[] {
           ),
     );
     const found = sqliteSchemaVersion(db, table);
-    const expected = CURRENT_SCHEMA_VERSION;
-    if (found < expected) {
-      checks.push(
-        check(
-          "schema",
-          "warning",
-          `table ${table} is at schema version ${found}, expected ${expected}: a pending migration (the store applies it when it opens the file)`,
-          "run sessionkit migrate --store <url> (sessionkit migrate --dry-run prints the SQL)",
-        ),
-      );
-    } else if (found > expected) {
-      checks.push(
-        check(
-          "schema",
-          "error",
-          `table ${table} is at schema version ${found}, newer than this CLI knows (${expected})`,
-          "upgrade @sessionkit/cli",
-        ),
-      );
-    } else {
-      checks.push(check("schema", "ok", `table ${table} at schema version ${found}`));
+    const schema = schemaCheck(
+      table,
+      found,
+      CURRENT_SCHEMA_VERSION,
+      "warning",
+      " (the store applies it when it opens the file)",
+    );
+    checks.push(schema);
+    if (schema.status === "ok") {
       const columns = new Set<string>();
       for (const index of db.prepare(`PRAGMA index_list(${quoteIdentifier(table)})`).all() as {
         name: string;
