@@ -43,7 +43,7 @@ export interface Config {
   readonly hashId: (id: string) => string;
   /** The opaque handle of a store key in `listSessions()`: keyed, so the key never reaches a page. */
   readonly handleOf: (key: string) => string;
-  readonly emit: (type: SessionEvent["type"], id?: string, code?: string) => void;
+  readonly emit: (type: SessionEvent["type"], id?: string, code?: SessionEvent["code"]) => void;
 }
 
 const MAX_COOKIE_AGE_MS = 400 * 24 * 3600 * 1000;

@@ -1,5 +1,6 @@
 import type { SessionCodec } from "./codec.js";
 import type { SameSite } from "./cookie.js";
+import type { ErrorCode } from "./errors.js";
 import type { StandardSchemaV1 } from "./standard-schema.js";
 import type { SessionStore } from "./store.js";
 
@@ -75,8 +76,12 @@ export interface SessionEvent {
     | "upgraded";
   /** Keyed hash of the session id (never the id), for correlating events. */
   readonly sessionHash?: string;
-  /** Error code, for `store-error`, `conflict` and `invalid-data`. */
-  readonly code?: string;
+  /**
+   * Error code, for `store-error`, `conflict` and `invalid-data`: an
+   * {@link ErrorCode}, or `"TYPE_ERROR"` when a store rejected a call's
+   * arguments with a `TypeError`.
+   */
+  readonly code?: ErrorCode | "TYPE_ERROR";
   /** When it happened, epoch ms. */
   readonly at: number;
 }
