@@ -2,37 +2,6 @@ import type { Config } from "./config.js";
 import { ErrorCode, isSessionError, SessionError } from "./errors.js";
 
 /**
- * Settles with the store's answer, or rejects with `STORE_TIMEOUT` once
- * `timeoutMs` pass without one: whatever a store does, a request never
- * waits longer. A late answer is ignored.
- */
-function withDeadline<T>(config: Config, operation: string, call: () => Promise<T>): Promise<T> {
-  const answer = call();
-  return new Promise<T>((resolve, reject) => {
-    const settle = config.deadlines.watch(() => {
-      reject(
-        new SessionError(
-          ErrorCode.STORE_TIMEOUT,
-          `session store "${config.store.name}" did not answer ${operation} within ${config.storeTimeoutMs} ms (storeTimeoutMs)`,
-          { store: config.store.name, operation },
-        ),
-      );
-    });
-    // A thenable that is not a real promise is adopted too; a plain value resolves at once.
-    Promise.resolve(answer).then(
-      (value) => {
-        settle();
-        resolve(value);
-      },
-      (error: unknown) => {
-        settle();
-        reject(error);
-      },
-    );
-  });
-}
-
-/**
  * Calls the store under the core deadline, wraps anything it threw (even
  * synchronously) into a SessionError, and reports it; traced when the manager
  * has instrumentation.
@@ -53,28 +22,55 @@ export function storeCall<T>(
   );
 }
 
-async function guardedCall<T>(
-  config: Config,
-  operation: string,
-  call: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await withDeadline(config, operation, call);
-  } catch (error) {
-    const wrapped = isSessionError(error)
+/** The error a store call fails with, reported once as a `store-error` event. */
+function failure(config: Config, operation: string, error: unknown): unknown {
+  const wrapped =
+    isSessionError(error) || error instanceof TypeError
       ? error
-      : error instanceof TypeError
-        ? error
-        : new SessionError(
-            ErrorCode.STORE_ERROR,
-            `session store "${config.store.name}" failed during ${operation}`,
-            {
-              store: config.store.name,
-              operation,
-              cause: error,
-            },
-          );
-    config.emit("store-error", undefined, isSessionError(wrapped) ? wrapped.code : "TYPE_ERROR");
-    throw wrapped;
+      : new SessionError(
+          ErrorCode.STORE_ERROR,
+          `session store "${config.store.name}" failed during ${operation}`,
+          { store: config.store.name, operation, cause: error },
+        );
+  config.emit("store-error", undefined, isSessionError(wrapped) ? wrapped.code : "TYPE_ERROR");
+  return wrapped;
+}
+
+/**
+ * Settles with the store's answer, or rejects with `STORE_TIMEOUT` once
+ * `storeTimeoutMs` pass without one: whatever a store does, a request never
+ * waits longer, and a late answer is ignored. One promise per call, no
+ * `async` frame: this runs on every store call of every request.
+ */
+function guardedCall<T>(config: Config, operation: string, call: () => Promise<T>): Promise<T> {
+  let answer: Promise<T>;
+  try {
+    answer = call();
+  } catch (error) {
+    return Promise.reject(failure(config, operation, error));
   }
+  return new Promise<T>((resolve, reject) => {
+    let timedOut = false;
+    const settle = config.deadlines.watch(() => {
+      timedOut = true;
+      const timeout = new SessionError(
+        ErrorCode.STORE_TIMEOUT,
+        `session store "${config.store.name}" did not answer ${operation} within ${config.storeTimeoutMs} ms (storeTimeoutMs)`,
+        { store: config.store.name, operation },
+      );
+      reject(failure(config, operation, timeout));
+    });
+    // A thenable that is not a real promise is adopted too; a plain value resolves at once.
+    Promise.resolve(answer).then(
+      (value) => {
+        settle();
+        resolve(value);
+      },
+      (error: unknown) => {
+        settle();
+        // A failure after the deadline is ignored like a late answer: reported once.
+        if (!timedOut) reject(failure(config, operation, error));
+      },
+    );
+  });
 }
