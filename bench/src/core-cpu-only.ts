@@ -8,5 +8,5 @@ import { measureCoreCpu } from "./core-cpu.js";
 const iterations = Number(process.env.CORE_ITERATIONS ?? 50_000);
 const repetitions = Number(process.env.CORE_REPETITIONS ?? 5);
 for (const result of await measureCoreCpu(iterations, repetitions)) {
-  console.log(JSON.stringify(result));
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 }
