@@ -68,8 +68,13 @@ export interface StoreBackend {
    * backend never issued is answered with {@link storeArgumentError}.
    */
   keys?(cursor: string | null, limit: number): Promise<KeyPage>;
-  /** As {@link SessionStore.gc}. */
-  gc?(): Promise<number>;
+  /**
+   * As {@link SessionStore.gc}. A backend that prunes in batches starts no new
+   * batch once `more()` turns false (the store is closing, or half of
+   * `operationTimeoutMs` has passed since the call began, so the batch in
+   * flight still ends in time) and resolves to what it removed so far.
+   */
+  gc?(more: () => boolean): Promise<number>;
   /** Releases what the backend created. Called once, after every call has settled or timed out. */
   close?(): Promise<void>;
 }
@@ -352,6 +357,13 @@ export function defineStore(definition: StoreDefinition): SessionStore {
         return keys.call(backend, cursor, limit);
       });
   }
-  if (gc !== undefined) store.gc = () => run("gc", () => gc.call(backend));
+  if (gc !== undefined) {
+    store.gc = () =>
+      run("gc", () => {
+        const stopAt =
+          timeoutMs === false ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs / 2;
+        return gc.call(backend, () => closing === undefined && performance.now() < stopAt);
+      });
+  }
   return store;
 }

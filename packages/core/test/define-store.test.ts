@@ -257,6 +257,44 @@ describe("defineStore(): one answer per call for every store", () => {
     expect(seen[0]?.error.code).toBe(ErrorCode.STORE_ERROR);
   });
 
+  it("gc() hands the backend a budget: more() turns false after half of operationTimeoutMs", async () => {
+    const seen: boolean[] = [];
+    const store = defineStore({
+      name: "budget",
+      operationTimeoutMs: 100,
+      backend: {
+        ...backendAnswering(() => Promise.reject(new Error("unused"))),
+        async gc(more) {
+          seen.push(more());
+          await new Promise((resolve) => setTimeout(resolve, 70));
+          seen.push(more());
+          return 0;
+        },
+      },
+    });
+    expect(await store.gc?.()).toBe(0);
+    expect(seen).toEqual([true, false]);
+  });
+
+  it("gc()'s more() turns false once the store starts closing", async () => {
+    let more: (() => boolean) | undefined;
+    const store = defineStore({
+      name: "closing-gc",
+      operationTimeoutMs: false,
+      backend: {
+        ...backendAnswering(() => Promise.reject(new Error("unused"))),
+        async gc(budget) {
+          more = budget;
+          return 0;
+        },
+      },
+    });
+    await store.gc?.();
+    expect(more?.()).toBe(true);
+    await store.close?.();
+    expect(more?.()).toBe(false);
+  });
+
   it("a malformed definition is INVALID_CONFIG", () => {
     const backend = backendAnswering(() => Promise.reject(new Error("unused")));
     for (const definition of [

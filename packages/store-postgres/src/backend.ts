@@ -47,8 +47,6 @@ export interface PostgresBackend {
   readonly backend: StoreBackend;
   /** Runs the migration now (the store's `migrate()`, before core's wrapping). */
   migrate(): Promise<MigrationResult>;
-  /** Stops gc between batches; set when the store starts closing. */
-  markClosing(): void;
 }
 
 /**
@@ -70,7 +68,6 @@ export function createPostgresBackend(
   // Prepared statement names are per connection and a user's pool may serve
   // several stores: the hash keeps one table's statements apart from another's.
   const statementPrefix = `sessionkit_${createHash("sha256").update(lockKey).digest("hex").slice(0, 12)}`;
-  let closing = false;
   let ready = resolved.migrate === "off";
   let preparing: Promise<void> | undefined;
 
@@ -227,8 +224,7 @@ export function createPostgresBackend(
       return { keys, cursor: more ? (keys[keys.length - 1] ?? null) : null };
     },
 
-    async gc() {
-      const started = performance.now();
+    async gc(more) {
       if (!ready) await prepare();
       const context: PruneContext = {
         pool,
@@ -239,8 +235,7 @@ export function createPostgresBackend(
         statementTimeoutMs: operationTimeoutMs,
         batchSize: resolved.gcBatchSize,
         now,
-        // Half the operation timeout: the batch in flight then still ends in time.
-        more: () => !closing && performance.now() - started < operationTimeoutMs / 2,
+        more,
       };
       return transactionPooling ? pruneWithBatchLocks(context) : pruneWithSessionLock(context);
     },
@@ -254,9 +249,6 @@ export function createPostgresBackend(
       const result = await runMigration(pool, resolved);
       ready = true;
       return result;
-    },
-    markClosing() {
-      closing = true;
     },
   };
 }

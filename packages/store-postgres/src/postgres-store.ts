@@ -52,7 +52,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   const connection = resolveConnection(options);
   const resolved = resolvePostgresOptions(connection.options, connection.source);
   const storePool = openPool(resolved, resolved.onError);
-  const { backend, migrate, markClosing } = createPostgresBackend(resolved, storePool);
+  const { backend, migrate } = createPostgresBackend(resolved, storePool);
   const store = defineStore({
     name: STORE,
     backend,
@@ -81,7 +81,6 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     },
     close() {
       closed = true;
-      markClosing();
       return store.close?.() ?? Promise.resolve();
     },
   });

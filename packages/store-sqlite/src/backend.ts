@@ -40,8 +40,6 @@ export interface SqliteBackendSettings {
   readonly now: () => number;
   /** Most rows one gc batch deletes. */
   readonly gcBatchSize: number;
-  /** A gc pass starts no batch once half of this many ms has passed. */
-  readonly operationTimeoutMs: number;
   /** Whether `close()` closes the connection (the store opened it). */
   readonly owned: boolean;
 }
@@ -53,7 +51,7 @@ export interface SqliteBackendSettings {
  * `BEGIN IMMEDIATE` transaction.
  */
 export function sqliteBackend(settings: SqliteBackendSettings): StoreBackend {
-  const { database, ids, now, gcBatchSize, operationTimeoutMs, owned } = settings;
+  const { database, ids, now, gcBatchSize, owned } = settings;
   const text = statements(ids);
   // Prepared on first use, not here: with migrate "off" the table may only
   // appear when store.migrate() runs.
@@ -98,8 +96,6 @@ export function sqliteBackend(settings: SqliteBackendSettings): StoreBackend {
       return "moved";
     },
   );
-  let closed = false;
-
   return {
     async get(key) {
       const t = now();
@@ -179,8 +175,7 @@ export function sqliteBackend(settings: SqliteBackendSettings): StoreBackend {
       return { keys, cursor: keys.length < limit ? null : (keys[keys.length - 1] ?? null) };
     },
 
-    async gc() {
-      const startedAt = performance.now();
+    async gc(more) {
       let total = 0;
       for (;;) {
         // Each batch is its own short statement, so other writers (and other
@@ -189,14 +184,13 @@ export function sqliteBackend(settings: SqliteBackendSettings): StoreBackend {
         total += removed;
         if (removed < gcBatchSize) return total;
         await new Promise<void>((resolve) => setImmediate(resolve));
-        // Every call answers within operationTimeoutMs: a pass stops at half
-        // of it, and the next pass (or call) carries on.
-        if (closed || performance.now() - startedAt >= operationTimeoutMs / 2) return total;
+        // Core's budget: the call answers within operationTimeoutMs, and the
+        // next pass (or call) carries on.
+        if (!more()) return total;
       }
     },
 
     async close() {
-      closed = true;
       if (owned && database.open) database.close();
     },
   };

@@ -263,7 +263,6 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       ids,
       now,
       gcBatchSize: config.gcBatchSize,
-      operationTimeoutMs,
       owned,
     }),
     classify: sqliteClassifier(db),
