@@ -1,7 +1,8 @@
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  createMac,
   createTokenSigner,
   generateSessionId,
   prepareSecrets,
@@ -17,6 +18,63 @@ describe("session ids (A1)", () => {
     expect(id).toMatch(/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/);
     expect(Buffer.from(id, "base64url")).toHaveLength(32);
     expect(Buffer.from(id, "base64url").toString("base64url")).toBe(id);
+  });
+});
+
+describe("the HMAC-SHA256 behind every signature (A12)", () => {
+  // RFC 4231, test cases 1, 2, 6 and 7: short keys, a key longer than a block, data longer than the fast path takes.
+  const vectors: [Buffer, string, string][] = [
+    [
+      Buffer.alloc(20, 0x0b),
+      "Hi There",
+      "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+    ],
+    [
+      Buffer.from("Jefe"),
+      "what do ya want for nothing?",
+      "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+    ],
+    [
+      Buffer.alloc(131, 0xaa),
+      "Test Using Larger Than Block-Size Key - Hash Key First",
+      "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+    ],
+    [
+      Buffer.alloc(131, 0xaa),
+      "This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.",
+      "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2",
+    ],
+  ];
+  it.each(vectors)("matches RFC 4231 (key of %#)", (key, data, expected) => {
+    // Split between prefix and id both ways: the bytes hashed are the same.
+    expect(createMac(key, "")(data).toString("hex")).toBe(expected);
+    expect(createMac(key, data.slice(0, 5))(data.slice(5)).toString("hex")).toBe(expected);
+  });
+
+  it("gives createHmac's bytes for any key, prefix and id, reusing its buffers call after call", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 200 }),
+        fc.string({ maxLength: 40 }),
+        fc.array(
+          fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: "binary", maxLength: 70 })),
+          {
+            minLength: 1,
+            maxLength: 4,
+          },
+        ),
+        (key, prefix, ids) => {
+          const mac = createMac(Buffer.from(key), prefix);
+          for (const id of ids) {
+            const expected = createHmac("sha256", Buffer.from(key))
+              .update(prefix + id)
+              .digest("hex");
+            expect(mac(id).toString("hex")).toBe(expected);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
 
