@@ -332,8 +332,31 @@ async function touchIfDue(config: Config, s: SessionState, now: number): Promise
   return "touched";
 }
 
-/** Writes what changed, choosing one outcome by the predicates above. */
-export async function commitState(config: Config, s: SessionState): Promise<Outcome> {
+const UNCHANGED: Promise<Outcome> = Promise.resolve("unchanged");
+
+/**
+ * Writes what changed, choosing one outcome by the predicates below. The
+ * common read-only request (nothing could have changed, no touch due) is
+ * answered at once, without a store call or an async frame.
+ */
+export function commitState(config: Config, s: SessionState): Promise<Outcome> {
+  const loaded = s.record;
+  if (
+    loaded !== undefined &&
+    !s.closed &&
+    !s.destroyed &&
+    !s.regenerate &&
+    !s.mayHaveChanged &&
+    s.userId === loaded.userId &&
+    !shouldTouch(config, loaded, expiryFor(config, s, config.now(), loaded.createdAt))
+  ) {
+    if (s.resign) s.cookie = "set";
+    return UNCHANGED;
+  }
+  return writeState(config, s);
+}
+
+async function writeState(config: Config, s: SessionState): Promise<Outcome> {
   // Closed by a dropped commit: never a record, never a token.
   if (s.closed) return "dropped";
   if (s.destroyed) return destroyStored(config, s);

@@ -29,7 +29,18 @@ async function validate(
 }
 
 /** Runs `upgrade` and the schema on freshly loaded contents, changing them in place. */
-export async function checkLoadedData(config: Config, contents: Contents): Promise<LoadedData> {
+export function checkLoadedData(
+  config: Config,
+  contents: Contents,
+): LoadedData | Promise<LoadedData> {
+  // Nothing to upgrade and no schema: the common case answers without a promise.
+  if (config.schema === undefined && contents.version === config.version) return OK;
+  return checkAndUpgrade(config, contents);
+}
+
+const OK: LoadedData = { verdict: "ok" };
+
+async function checkAndUpgrade(config: Config, contents: Contents): Promise<LoadedData> {
   const newer = contents.version > config.version;
   let upgraded = false;
   if (contents.version < config.version) {
@@ -55,7 +66,7 @@ export async function checkLoadedData(config: Config, contents: Contents): Promi
   }
   const reason = await validate(config, contents.data);
   if (reason !== undefined) return { verdict: "invalid", newer, reason };
-  return { verdict: upgraded ? "upgraded" : "ok" };
+  return upgraded ? { verdict: "upgraded" } : OK;
 }
 
 /** Fails with `INVALID_DATA`, before anything is written, when the schema refuses `data`. */

@@ -106,8 +106,12 @@ export function decodeContents(
   if (p !== undefined && !(Number.isSafeInteger(p) && (p as number) >= 0)) return null;
   const contents = emptyContents(v === undefined ? 1 : (v as number));
   if (p !== undefined) contents.persist = p === 0 ? false : (p as number);
-  for (const [key, value] of Object.entries(decoded.d)) {
-    if (!FORBIDDEN_KEYS.has(key)) contents.data[key] = value;
+  const { data } = contents;
+  const stored = decoded.d;
+  const keys = Object.keys(stored);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (!FORBIDDEN_KEYS.has(key)) data[key] = stored[key];
   }
   if (decoded.f !== undefined) {
     if (!isPlainObject(decoded.f)) return null;

@@ -1,11 +1,12 @@
 import type { Config } from "./config.js";
 import { findCookieValues } from "./cookie.js";
-import { checkLoadedData } from "./data-check.js";
-import { decodeContents, emptyContents, isWellFormedRecord } from "./envelope.js";
+import { checkLoadedData, type LoadedData } from "./data-check.js";
+import { type Contents, decodeContents, emptyContents, isWellFormedRecord } from "./envelope.js";
 import { ErrorCode, SessionError } from "./errors.js";
 import { readHeader, readQuery } from "./request.js";
 import { storeKeyOf } from "./signing.js";
 import { newState, type SessionState } from "./state.js";
+import type { SessionRecord } from "./store.js";
 import { storeCall } from "./store-call.js";
 import type { RequestInput } from "./types.js";
 
@@ -18,36 +19,63 @@ const MAX_TOKEN_LOOKUPS = 3;
 
 /**
  * The live session a verified id names, or `null` when it names none: the
- * record is missing, expired or not ours (both deleted here). Such ids are simply ignored: no Set-Cookie answers them.
+ * record is missing, expired or not ours (both deleted here). Such ids are
+ * simply ignored: no Set-Cookie answers them. The common case, a live record
+ * and no schema, settles with the store's answer and no further promise.
  */
-async function lookUp(config: Config, id: string, resign: boolean): Promise<SessionState | null> {
+function lookUp(config: Config, id: string, resign: boolean): Promise<SessionState | null> {
   const key = storeKeyOf(id);
-  const found: unknown = await storeCall(config, "get", () => config.store.get(key));
-  // "Missing" is null; a store that answers undefined means the same.
-  if (found === null || found === undefined) {
-    config.emit("unknown-id", id);
-    return null;
-  }
+  return storeCall(config, "get", () => config.store.get(key)).then((found: unknown) =>
+    found === null || found === undefined
+      ? ignore(config, "unknown-id", id)
+      : readRecord(config, id, key, found, resign),
+  );
+}
+
+/** An id that names nothing usable: reported, and its record (if any) deleted. */
+function ignore(
+  config: Config,
+  event: "unknown-id" | "corrupt-record" | "expired",
+  id: string,
+  key?: string,
+): null | Promise<null> {
+  config.emit(event, id);
+  if (key === undefined) return null;
+  return storeCall(config, "destroy", () => config.store.destroy(key)).then(() => null);
+}
+
+function readRecord(
+  config: Config,
+  id: string,
+  key: string,
+  found: unknown,
+  resign: boolean,
+): SessionState | null | Promise<SessionState | null> {
   const now = config.now();
-  if (!isWellFormedRecord(found, now)) {
-    config.emit("corrupt-record", id);
-    await storeCall(config, "destroy", () => config.store.destroy(key));
-    return null;
-  }
+  if (!isWellFormedRecord(found, now)) return ignore(config, "corrupt-record", id, key);
   const record = found;
   if (record.expiresAt <= now || record.createdAt + config.absoluteTimeoutMs <= now) {
     // Enforced here too, in case the store's clock or the configuration differ.
-    config.emit("expired", id);
-    await storeCall(config, "destroy", () => config.store.destroy(key));
-    return null;
+    return ignore(config, "expired", id, key);
   }
   const contents = decodeContents(config.codec, record.payload, config.maxPayloadBytes);
-  if (contents === null) {
-    config.emit("corrupt-record", id);
-    await storeCall(config, "destroy", () => config.store.destroy(key));
-    return null;
-  }
-  const checked = await checkLoadedData(config, contents);
+  if (contents === null) return ignore(config, "corrupt-record", id, key);
+  const checked = checkLoadedData(config, contents);
+  return checked instanceof Promise
+    ? checked.then((verdict) => admit(config, id, key, record, contents, resign, verdict))
+    : admit(config, id, key, record, contents, resign, checked);
+}
+
+/** The loaded session once its data is checked; `null` (or INVALID_DATA) when it is invalid. */
+function admit(
+  config: Config,
+  id: string,
+  key: string,
+  record: SessionRecord,
+  contents: Contents,
+  resign: boolean,
+  checked: LoadedData,
+): SessionState | null | Promise<null> {
   if (checked.verdict === "invalid") {
     config.emit("invalid-data", id, ErrorCode.INVALID_DATA);
     if (config.onInvalid === "error") {
@@ -58,8 +86,8 @@ async function lookUp(config: Config, id: string, resign: boolean): Promise<Sess
       );
     }
     // Data a newer deploy wrote stays for the instances that understand it.
-    if (!checked.newer) await storeCall(config, "destroy", () => config.store.destroy(key));
-    return null;
+    if (checked.newer) return null;
+    return storeCall(config, "destroy", () => config.store.destroy(key)).then(() => null);
   }
   const state = newState({ id, key, record, contents, resign });
   if (checked.verdict === "upgraded") {
@@ -75,7 +103,7 @@ async function lookUp(config: Config, id: string, resign: boolean): Promise<Sess
  * configured header and query parameter), verified before any store call, and
  * the record of the first that names a live session.
  */
-export async function loadState(config: Config, request: RequestInput): Promise<SessionState> {
+export function loadState(config: Config, request: RequestInput): Promise<SessionState> {
   const candidates = findCookieValues(readHeader(request, "cookie"), config.cookieName);
   const cookieCount = candidates.length;
   if (config.headerName !== undefined) {
@@ -86,20 +114,31 @@ export async function loadState(config: Config, request: RequestInput): Promise<
     const value = readQuery(request, config.queryName);
     if (value !== undefined) candidates.push(value);
   }
-  // Duplicate rule: candidates are tried in order (cookies, then the
-  // header, then the query); the first validly signed one that names a live
-  // session wins, after at most MAX_TOKEN_LOOKUPS store reads, so a forged
-  // duplicate in front never masks the real cookie. Values are never merged.
-  let lookups = 0;
-  for (let index = 0; index < candidates.length && lookups < MAX_TOKEN_LOOKUPS; index++) {
+  return tryCandidates(config, candidates, cookieCount, 0, 0);
+}
+
+/**
+ * Duplicate rule: candidates are tried in order (cookies, then the header,
+ * then the query); the first validly signed one that names a live session
+ * wins, after at most MAX_TOKEN_LOOKUPS store reads, so a forged duplicate in
+ * front never masks the real cookie. Values are never merged.
+ */
+function tryCandidates(
+  config: Config,
+  candidates: readonly string[],
+  cookieCount: number,
+  from: number,
+  lookups: number,
+): Promise<SessionState> {
+  for (let index = from; index < candidates.length && lookups < MAX_TOKEN_LOOKUPS; index++) {
     const verified = config.signer.verify(candidates[index] as string);
     if (verified === null) continue;
-    lookups++;
     const resign = index < cookieCount && verified.secretIndex > 0;
-    const state = await lookUp(config, verified.id, resign);
-    if (state !== null) return state;
+    return lookUp(config, verified.id, resign).then(
+      (state) => state ?? tryCandidates(config, candidates, cookieCount, index + 1, lookups + 1),
+    );
   }
   // A cookie we cannot verify (tampered, or signed by a retired secret) names nothing.
   if (lookups === 0 && candidates.length > 0) config.emit("bad-signature");
-  return newState({ contents: emptyContents(config.version) });
+  return Promise.resolve(newState({ contents: emptyContents(config.version) }));
 }

@@ -2,6 +2,7 @@ import { resolveConfig } from "./config.js";
 import { loadState } from "./load.js";
 import { SessionImpl } from "./session.js";
 import type { InferSchemaOutput, StandardSchemaV1 } from "./standard-schema.js";
+import type { SessionState } from "./state.js";
 import type { Session, SessionData, SessionManager, SessionManagerOptions } from "./types.js";
 import { destroyUserSessions } from "./user-sessions.js";
 
@@ -80,26 +81,36 @@ export function createSessionManager<
       let session = loaded.get(request);
       if (session === undefined) {
         const { instrumentation } = config;
-        const state =
-          instrumentation === undefined
-            ? loadState(config, request)
-            : instrumentation.wrap(
-                {
-                  kind: "load",
-                  operation: "load",
-                  store: config.store.name,
-                  sessionName: config.cookieName,
-                },
-                async (details) => {
-                  const loadedState = await loadState(config, request);
-                  details({ outcome: loadedState.record === undefined ? "none" : "found" });
-                  return loadedState;
-                },
-              );
-        session = state.then((state) => new SessionImpl<Data, Flash>(config, state));
+        let state: Promise<SessionState>;
+        try {
+          state =
+            instrumentation === undefined
+              ? loadState(config, request)
+              : instrumentation.wrap(
+                  {
+                    kind: "load",
+                    operation: "load",
+                    store: config.store.name,
+                    sessionName: config.cookieName,
+                  },
+                  async (details) => {
+                    const loadedState = await loadState(config, request);
+                    details({ outcome: loadedState.record === undefined ? "none" : "found" });
+                    return loadedState;
+                  },
+                );
+        } catch (error) {
+          state = Promise.reject(error);
+        }
+        session = state.then(
+          (state) => new SessionImpl<Data, Flash>(config, state),
+          (error: unknown) => {
+            // A failed load is not cached: the next call tries again.
+            loaded.delete(request);
+            throw error;
+          },
+        );
         loaded.set(request, session);
-        // A failed load is not cached: the next call tries again.
-        void session.catch(() => loaded.delete(request));
       }
       return session;
     },

@@ -212,33 +212,43 @@ export class SessionImpl<Data extends object, Flash extends object>
     return id === undefined || destroyed || closed ? null : this.#config.signer.sign(id);
   }
 
-  async commit(callback?: unknown): Promise<CommitResult> {
-    noCallback("commit", callback);
+  commit(callback?: unknown): Promise<CommitResult> {
+    const config = this.#config;
+    const s = this.#s;
+    let outcome: Promise<CommitResult["outcome"]>;
+    try {
+      noCallback("commit", callback);
+      outcome = this.#commitState();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return outcome.then((outcome) => ({ outcome, headers: responseHeaders(config, s) }));
+  }
+
+  #commitState(): Promise<CommitResult["outcome"]> {
     const config = this.#config;
     const s = this.#s;
     const { instrumentation } = config;
-    const outcome =
-      instrumentation === undefined
-        ? await commitState(config, s)
-        : await instrumentation.wrap(
-            {
-              kind: "commit",
-              operation: "commit",
-              store: config.store.name,
-              sessionName: config.cookieName,
-            },
-            async (details) => {
-              const retriesBefore = s.retries;
-              try {
-                const result = await commitState(config, s);
-                details({ outcome: result, retries: s.retries - retriesBefore });
-                return result;
-              } catch (error) {
-                details({ retries: s.retries - retriesBefore });
-                throw error;
-              }
-            },
-          );
-    return { outcome, headers: responseHeaders(config, s) };
+    return instrumentation === undefined
+      ? commitState(config, s)
+      : instrumentation.wrap(
+          {
+            kind: "commit",
+            operation: "commit",
+            store: config.store.name,
+            sessionName: config.cookieName,
+          },
+          async (details) => {
+            const retriesBefore = s.retries;
+            try {
+              const result = await commitState(config, s);
+              details({ outcome: result, retries: s.retries - retriesBefore });
+              return result;
+            } catch (error) {
+              details({ retries: s.retries - retriesBefore });
+              throw error;
+            }
+          },
+        );
   }
 }
