@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { logFailure } from "./adapter-kit.js";
 import { holdResponseUntil, sendBareError } from "./response-hold.js";
-import type { Session, SessionManager } from "./types.js";
+import type { CommitResult, ResponseHeader, Session, SessionManager } from "./types.js";
+
+const headersOf = (result: CommitResult): readonly ResponseHeader[] => result.headers;
 
 /** Options of {@link createNodeHandler}. */
 export interface NodeHandlerOptions {
@@ -52,7 +54,7 @@ export function createNodeHandler<Data extends object, Flash extends object>(
         fail(res, error);
         return;
       }
-      const hold = holdResponseUntil(res, async () => (await session.commit()).headers, onError);
+      const hold = holdResponseUntil(res, () => session.commit().then(headersOf), onError);
       try {
         await handler(req, res, session);
       } catch (error) {

@@ -72,31 +72,31 @@ export function holdResponseUntil(
   beforeSend: () => Promise<readonly ResponseHeader[]>,
   onError: (error: unknown) => void = () => {},
 ): ResponseHold {
-  const original = {
-    writeHead: res.writeHead,
-    write: res.write,
-    end: res.end,
-    flushHeaders: res.flushHeaders,
-  };
-  const queue: Array<() => void> = [];
+  // What the response answered to before the hold: its prototype's methods,
+  // or a wrapper installed earlier as its own property.
+  const writeHead = res.writeHead;
+  const write = res.write;
+  const end = res.end;
+  const flushHeaders = res.flushHeaders;
+  let queue: Array<() => void> | undefined;
   let state: "holding" | "running" | "released" = "holding";
 
-  // The held replacements, so restore() only undoes its own patch: a wrapper
-  // installed after the hold (compression, say) stays in place and keeps
-  // calling through the held function, which then forwards directly.
-  const held: Partial<Record<keyof typeof original, unknown>> = {};
-  const names = ["writeHead", "write", "end", "flushHeaders"] as const;
-  // Methods the response had as its own before the hold (a wrapper installed
-  // earlier) are put back; the others are deleted, which restores the
-  // prototype's method and the object shape every other response has.
-  const ownBefore = new Set(names.filter((name) => Object.hasOwn(res, name)));
+  // Undoes only its own patch: a wrapper installed after the hold (compression,
+  // say) stays in place and keeps calling through the held function, which
+  // then forwards directly. The originals are assigned back, never deleted:
+  // deleting properties would turn the response into a slow dictionary-mode
+  // object for the rest of its life.
   const restore = (): void => {
-    for (const name of names) {
-      if (res[name] !== held[name]) continue;
-      if (ownBefore.has(name)) (res as unknown as Record<string, unknown>)[name] = original[name];
-      else delete (res as unknown as Record<string, unknown>)[name];
-    }
+    if (res.writeHead === heldWriteHead) res.writeHead = writeHead;
+    if (res.write === heldWrite) res.write = write;
+    if (res.end === heldEnd) res.end = end;
+    if (res.flushHeaders === heldFlushHeaders) res.flushHeaders = flushHeaders;
     state = "released";
+  };
+  const replay = (): void => {
+    const calls = queue;
+    queue = undefined;
+    if (calls !== undefined) for (const call of calls) call();
   };
   const start = (): void => {
     if (state !== "holding") return;
@@ -106,65 +106,68 @@ export function holdResponseUntil(
         if (state !== "running") return;
         restore();
         if (!res.headersSent) applyNodeHeaders(res, headers);
-        for (const call of queue.splice(0)) call();
+        replay();
       },
       (error: unknown) => {
         if (state !== "running") return;
         restore();
-        queue.length = 0;
+        queue = undefined;
         sendBareError(res, error);
         onError(error);
       },
     );
   };
-  const hold = <A extends unknown[]>(replay: (...args: A) => void) =>
-    function heldCall(this: unknown, ...args: A): ServerResponse {
-      if (state === "released") {
-        replay(...args);
-        return res;
-      }
-      queue.push(() => replay(...args));
-      start();
-      return res;
-    };
-
-  res.writeHead = hold((...args: unknown[]) => {
-    // writeHead(status, [message], headers) would replace our Set-Cookie:
-    // apply its headers through setHeader/appendHeader instead.
-    const last = args[args.length - 1];
-    if (last !== null && typeof last === "object" && !Array.isArray(last)) {
-      for (const [name, value] of Object.entries(last as OutgoingHttpHeaders)) {
-        if (value === undefined) continue;
-        if (name.toLowerCase() === "set-cookie") res.appendHeader(name, value as string | string[]);
-        else res.setHeader(name, value);
-      }
-      args = args.slice(0, -1);
+  /** Queues a call while held (and starts `beforeSend`); runs it at once when released. */
+  const hold = (call: () => void): void => {
+    if (state === "released") {
+      call();
+      return;
     }
-    (original.writeHead as (...a: unknown[]) => void).apply(res, args);
-  }) as ServerResponse["writeHead"];
-  const heldWrite = hold((...a: unknown[]) =>
-    (original.write as (...x: unknown[]) => void).apply(res, a),
-  );
-  res.write = ((...args: unknown[]) => {
-    if (state === "released")
-      return (original.write as (...x: unknown[]) => boolean).apply(res, args);
-    heldWrite(...args);
+    if (queue === undefined) queue = [call];
+    else queue.push(call);
+    start();
+  };
+
+  function heldWriteHead(this: unknown, ...args: unknown[]): ServerResponse {
+    hold(() => {
+      // writeHead(status, [message], headers) would replace our Set-Cookie:
+      // apply its headers through setHeader/appendHeader instead.
+      const last = args[args.length - 1];
+      if (last !== null && typeof last === "object" && !Array.isArray(last)) {
+        for (const [name, value] of Object.entries(last as OutgoingHttpHeaders)) {
+          if (value === undefined) continue;
+          if (name.toLowerCase() === "set-cookie") {
+            res.appendHeader(name, value as string | string[]);
+          } else res.setHeader(name, value);
+        }
+        args = args.slice(0, -1);
+      }
+      (writeHead as (...a: unknown[]) => void).apply(res, args);
+    });
+    return res;
+  }
+  function heldWrite(this: unknown, ...args: unknown[]): boolean {
+    if (state === "released") return (write as (...a: unknown[]) => boolean).apply(res, args);
+    hold(() => (write as (...a: unknown[]) => void).apply(res, args));
     return true;
-  }) as ServerResponse["write"];
-  res.end = hold((...args: unknown[]) =>
-    (original.end as (...a: unknown[]) => void).apply(res, args),
-  ) as ServerResponse["end"];
-  res.flushHeaders = hold(() => original.flushHeaders.apply(res)) as ServerResponse["flushHeaders"];
-  held.writeHead = res.writeHead;
-  held.write = res.write;
-  held.end = res.end;
-  held.flushHeaders = res.flushHeaders;
+  }
+  function heldEnd(this: unknown, ...args: unknown[]): ServerResponse {
+    hold(() => (end as (...a: unknown[]) => void).apply(res, args));
+    return res;
+  }
+  function heldFlushHeaders(this: unknown): void {
+    hold(() => flushHeaders.apply(res));
+  }
+  res.writeHead = heldWriteHead as ServerResponse["writeHead"];
+  res.write = heldWrite as ServerResponse["write"];
+  res.end = heldEnd as ServerResponse["end"];
+  res.flushHeaders = heldFlushHeaders;
 
   return {
     cancel() {
       const untouched = state === "holding";
       if (state !== "released") restore();
-      queue.length = 0;
+      queue = undefined;
       return untouched && !res.headersSent;
     },
   };
