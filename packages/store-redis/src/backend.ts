@@ -140,8 +140,41 @@ export function redisBackend(settings: RedisBackendSettings): StoreBackend {
     return null;
   };
 
-  /** Reads one session through the GET script: deletes what is expired, malformed or foreign. */
+  /**
+   * The common read: the session hash by plain HGETALL, without running a
+   * script. `null` when there is no such key; `undefined` for anything the GET
+   * script must judge (a value of another type, a hash that is not one of
+   * ours, an expired record), so deleting and reporting stay in one place.
+   */
+  const readHash = async (key: string): Promise<SessionRecord | null | undefined> => {
+    const waiting = connection.ready();
+    if (waiting !== undefined) await waiting;
+    let fields: Record<string, string>;
+    try {
+      fields = await client.hgetall(`${bucketBase(bucketOf(key))}s:${key}`);
+    } catch (error) {
+      if (isCommandTimeout(error)) connection.commandTimedOut();
+      if (error instanceof Error && error.message.startsWith("WRONGTYPE")) return undefined;
+      throw error;
+    }
+    const { p, e, c, v, u } = fields;
+    // An empty reply is a missing key; a hash without a payload is not ours.
+    if (p === undefined) return Object.keys(fields).length === 0 ? null : undefined;
+    const record = toRecord(p, e, c, v, u === undefined || u === "" ? undefined : u);
+    return record === undefined || record.expiresAt <= clock() ? undefined : record;
+  };
+
+  /**
+   * Reads one session: HGETALL, and the GET script when what it found needs
+   * judging (the script deletes what is expired, malformed or foreign).
+   */
   const load = async (operation: string, key: string): Promise<SessionRecord | null> => {
+    const found = await readHash(key);
+    return found === undefined ? loadByScript(operation, key) : found;
+  };
+
+  /** Reads one session through the GET script: deletes what is expired, malformed or foreign. */
+  const loadByScript = async (operation: string, key: string): Promise<SessionRecord | null> => {
     const reply = (await onSession(SCRIPTS.get, key, [])) as [number, ...string[]];
     if (reply[0] === 0) return null;
     if (reply[0] !== 1) return corrupt(operation);
