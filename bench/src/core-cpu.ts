@@ -1,11 +1,20 @@
 import { createSessionManager } from "@sessionkit/core";
 import { createMemoryStore } from "@sessionkit/store-memory";
+import { z } from "zod";
 import { cookiePair } from "./sessionkit-subject.js";
 import { SECRET } from "./subject.js";
 import { type BenchData, median, sessionData } from "./workload.js";
 
+/** The measured cycles: without a schema, and with a zod schema validating loads and writes. */
+export const CORE_CYCLES = [
+  "unchanged",
+  "changed",
+  "unchanged, zod schema",
+  "changed, zod schema",
+] as const;
+
 export interface CoreCpuResult {
-  readonly cycle: "unchanged" | "changed";
+  readonly cycle: (typeof CORE_CYCLES)[number];
   readonly iterations: number;
   /** CPU time (user + system) per request cycle, µs: the median over the repetitions. */
   readonly cpuMicrosPerCycle: number;
@@ -30,6 +39,15 @@ export async function measureCoreCpu(
 ): Promise<CoreCpuResult[]> {
   const store = createMemoryStore({ maxEntries: 10_000, gcIntervalMs: false });
   const manager = createSessionManager<BenchData>({ store, secrets: [SECRET] });
+  // The same sessions, checked on load and on write by a schema of their shape.
+  const schema = z.object({
+    userId: z.string(),
+    roles: z.array(z.string()),
+    csrf: z.string(),
+    cart: z.array(z.object({ sku: z.string(), qty: z.number().int(), priceCents: z.number() })),
+    visits: z.number().int(),
+  });
+  const validated = createSessionManager({ store, secrets: [SECRET], schema });
   const cookies: string[] = [];
   for (let i = 0; i < 1_000; i++) {
     const session = await manager.load({ headers: {} });
@@ -39,29 +57,38 @@ export async function measureCoreCpu(
     cookies.push(cookiePair((setCookie as readonly [string, string])[1]));
   }
   let visits = 0;
-  const cycles = {
-    unchanged: async (cookie: string) => {
+  const cycles: Record<CoreCpuResult["cycle"], (cookie: string) => Promise<void>> = {
+    unchanged: async (cookie) => {
       const session = await manager.load({ headers: { cookie } });
       session.get("roles");
       await session.commit();
     },
-    changed: async (cookie: string) => {
+    changed: async (cookie) => {
       const session = await manager.load({ headers: { cookie } });
       session.set("visits", ++visits);
       await session.commit();
     },
+    "unchanged, zod schema": async (cookie) => {
+      const session = await validated.load({ headers: { cookie } });
+      session.get("roles");
+      await session.commit();
+    },
+    "changed, zod schema": async (cookie) => {
+      const session = await validated.load({ headers: { cookie } });
+      session.set("visits", ++visits);
+      await session.commit();
+    },
   };
-  for (const cycle of ["unchanged", "changed"] as const) {
+  for (const cycle of CORE_CYCLES) {
     const run = cycles[cycle];
     for (let i = 0; i < iterations / 10; i++) await run(cookies[i % cookies.length] as string);
   }
-  // Interleaved blocks (unchanged, changed; then changed, unchanged; …), as for the HTTP apps.
+  // Interleaved blocks (in order, then in reverse order, …), as for the HTTP apps.
   const block = Math.max(1, Math.round(iterations / repetitions));
-  const cpu: Record<keyof typeof cycles, number[]> = { unchanged: [], changed: [] };
-  const wall: Record<keyof typeof cycles, number[]> = { unchanged: [], changed: [] };
+  const cpu = Object.fromEntries(CORE_CYCLES.map((cycle) => [cycle, [] as number[]]));
+  const wall = Object.fromEntries(CORE_CYCLES.map((cycle) => [cycle, [] as number[]]));
   for (let rep = 0; rep < repetitions; rep++) {
-    const order =
-      rep % 2 === 0 ? (["unchanged", "changed"] as const) : (["changed", "unchanged"] as const);
+    const order = rep % 2 === 0 ? CORE_CYCLES : [...CORE_CYCLES].reverse();
     for (const cycle of order) {
       onProgress?.(`${cycle} cycle · rep ${rep + 1}/${repetitions}`);
       const run = cycles[cycle];
@@ -70,19 +97,22 @@ export async function measureCoreCpu(
       for (let i = 0; i < block; i++) await run(cookies[i % cookies.length] as string);
       const used = process.cpuUsage(cpuStart);
       const wallNs = Number(process.hrtime.bigint() - wallStart);
-      cpu[cycle].push(Number(((used.user + used.system) / block).toFixed(3)));
-      wall[cycle].push(wallNs / 1000 / block);
+      (cpu[cycle] as number[]).push(Number(((used.user + used.system) / block).toFixed(3)));
+      (wall[cycle] as number[]).push(wallNs / 1000 / block);
     }
   }
-  const results: CoreCpuResult[] = (["unchanged", "changed"] as const).map((cycle) => ({
-    cycle,
-    iterations: block * repetitions,
-    cpuMicrosPerCycle: median(cpu[cycle]),
-    cpuMicrosPerCycleMin: Math.min(...cpu[cycle]),
-    cpuMicrosPerCycleMax: Math.max(...cpu[cycle]),
-    repetitions: cpu[cycle],
-    wallMicrosPerCycle: median(wall[cycle]),
-  }));
+  const results: CoreCpuResult[] = CORE_CYCLES.map((cycle) => {
+    const times = cpu[cycle] as number[];
+    return {
+      cycle,
+      iterations: block * repetitions,
+      cpuMicrosPerCycle: median(times),
+      cpuMicrosPerCycleMin: Math.min(...times),
+      cpuMicrosPerCycleMax: Math.max(...times),
+      repetitions: times,
+      wallMicrosPerCycle: median(wall[cycle] as number[]),
+    };
+  });
   await store.close?.();
   return results;
 }
