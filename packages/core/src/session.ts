@@ -238,16 +238,18 @@ export class SessionImpl<Data extends object, Flash extends object>
             store: config.store.name,
             sessionName: config.cookieName,
           },
-          async (details) => {
+          (details) => {
             const retriesBefore = s.retries;
-            try {
-              const result = await commitState(config, s);
-              details({ outcome: result, retries: s.retries - retriesBefore });
-              return result;
-            } catch (error) {
-              details({ retries: s.retries - retriesBefore });
-              throw error;
-            }
+            return commitState(config, s).then(
+              (result) => {
+                details({ outcome: result, retries: s.retries - retriesBefore });
+                return result;
+              },
+              (error: unknown) => {
+                details({ retries: s.retries - retriesBefore });
+                throw error;
+              },
+            );
           },
         );
   }
