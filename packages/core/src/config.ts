@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { jsonCodec, type SessionCodec } from "./codec.js";
 import { type CookieAttributes, serializeCookie, validateCookie } from "./cookie.js";
-import { Deadlines } from "./deadlines.js";
+import { Deadlines, needsDeadline } from "./deadlines.js";
 import { ErrorCode, SessionError } from "./errors.js";
 import {
   createHandleHasher,
@@ -30,8 +30,11 @@ export interface Config {
   readonly conflict: "merge" | "error";
   readonly now: () => number;
   readonly storeTimeoutMs: number;
-  /** The deadlines of this manager's store calls, all `storeTimeoutMs` long. */
-  readonly deadlines: Deadlines;
+  /**
+   * The deadlines of this manager's store calls, all `storeTimeoutMs` long;
+   * undefined when the store bounds its calls itself, within `storeTimeoutMs`.
+   */
+  readonly deadlines: Deadlines | undefined;
   readonly instrumentation: SessionInstrumentation | undefined;
   readonly schema: StandardSchemaV1<unknown, object> | undefined;
   readonly version: number;
@@ -192,7 +195,7 @@ export function resolveConfig(options: SessionManagerOptions): Config {
     conflict,
     now,
     storeTimeoutMs,
-    deadlines: new Deadlines(storeTimeoutMs),
+    deadlines: needsDeadline(store, storeTimeoutMs) ? new Deadlines(storeTimeoutMs) : undefined,
     instrumentation,
     schema,
     version,

@@ -80,3 +80,27 @@ export class Deadlines {
     if (next !== undefined) this.#arm(next.at - now);
   }
 }
+
+/**
+ * Where `defineStore` records a store's own deadline (`operationTimeoutMs`,
+ * `false` for an in-process backend), so a manager whose `storeTimeoutMs` is
+ * no shorter does not put a second deadline on each call: the store rejects
+ * with `STORE_TIMEOUT` first by itself, and an in-process backend has nothing
+ * to wait for. A registered symbol, so two copies of core agree.
+ */
+const OWN_DEADLINE = Symbol.for("sessionkit.store.ownDeadline");
+
+/** Records `store`'s own deadline (not enumerable, not writable). */
+export function markOwnDeadline(store: object, timeoutMs: number | false): void {
+  Object.defineProperty(store, OWN_DEADLINE, { value: timeoutMs });
+}
+
+/**
+ * Whether a manager with `storeTimeoutMs` must bound `store`'s calls itself:
+ * always for a store `defineStore` did not make, and for one whose own
+ * deadline is longer.
+ */
+export function needsDeadline(store: object, storeTimeoutMs: number): boolean {
+  const own = (store as { [OWN_DEADLINE]?: unknown })[OWN_DEADLINE];
+  return !(own === false || (typeof own === "number" && own <= storeTimeoutMs));
+}

@@ -1,4 +1,4 @@
-import { Deadlines } from "./deadlines.js";
+import { Deadlines, markOwnDeadline } from "./deadlines.js";
 import { ErrorCode, isSessionError, redactSecrets, SessionError } from "./errors.js";
 import { scheduleGc } from "./gc-timer.js";
 import {
@@ -365,5 +365,6 @@ export function defineStore(definition: StoreDefinition): SessionStore {
         return gc.call(backend, () => closing === undefined && performance.now() < stopAt);
       });
   }
+  markOwnDeadline(store, timeoutMs);
   return store;
 }

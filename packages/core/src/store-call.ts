@@ -49,9 +49,16 @@ function guardedCall<T>(config: Config, operation: string, call: () => Promise<T
   } catch (error) {
     return Promise.reject(failure(config, operation, error));
   }
+  const { deadlines } = config;
+  if (deadlines === undefined) {
+    // The store answers or times out by itself, within storeTimeoutMs.
+    return Promise.resolve(answer).then(undefined, (error: unknown) =>
+      Promise.reject(failure(config, operation, error)),
+    );
+  }
   return new Promise<T>((resolve, reject) => {
     let timedOut = false;
-    const settle = config.deadlines.watch(() => {
+    const settle = deadlines.watch(() => {
       timedOut = true;
       const timeout = new SessionError(
         ErrorCode.STORE_TIMEOUT,

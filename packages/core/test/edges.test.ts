@@ -1,6 +1,7 @@
 import { createSessionManager, ErrorCode } from "@sessionkit/core";
 import {
   defineCapabilities,
+  defineStore,
   type SessionRecord,
   type SessionStore,
   storeKeyOf,
@@ -385,6 +386,47 @@ describe("core puts a deadline on every store call (A30)", () => {
         httpStatus: 500,
       });
     }
+  });
+
+  function hungStore(operationTimeoutMs: number) {
+    return defineStore({
+      name: "hung",
+      operationTimeoutMs,
+      backend: {
+        get: () => new Promise<never>(() => {}),
+        set: async () => true,
+        destroy: async () => {},
+      },
+    });
+  }
+
+  it("a defineStore store with a shorter own deadline times out by itself: one STORE_TIMEOUT, no second deadline", async () => {
+    const events: string[] = [];
+    const sessions = createSessionManager({
+      store: hungStore(50),
+      secrets: [SECRET],
+      storeTimeoutMs: 5_000,
+      onEvent: (event) => events.push(`${event.type}${event.code ? `:${event.code}` : ""}`),
+    });
+    const started = performance.now();
+    await expect(sessions.load(new Headers({ cookie: unknownButSigned() }))).rejects.toMatchObject({
+      code: ErrorCode.STORE_TIMEOUT,
+      message: expect.stringContaining("operationTimeoutMs"),
+    });
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(events).toEqual(["store-error:STORE_TIMEOUT"]);
+  });
+
+  it("a defineStore store whose own deadline is longer still gets core's, storeTimeoutMs", async () => {
+    const sessions = createSessionManager({
+      store: hungStore(2_000),
+      secrets: [SECRET],
+      storeTimeoutMs: 50,
+    });
+    await expect(sessions.load(new Headers({ cookie: unknownButSigned() }))).rejects.toMatchObject({
+      code: ErrorCode.STORE_TIMEOUT,
+      message: expect.stringContaining("storeTimeoutMs"),
+    });
   });
 
   it("storeTimeoutMs must be a positive integer no larger than a timer allows", () => {
