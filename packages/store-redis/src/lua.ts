@@ -44,8 +44,10 @@ local function remove(sk, m)
 end
 
 -- Writes a whole record (the caller checked e > NOW). i is the user index score, or nil.
-local function write(sk, m, p, e, c, v, u, i)
-  redis.call('UNLINK', sk)
+-- clear: a hash is there whose fields HSET would not all overwrite (an owner
+-- field the new record drops): delete it first. Otherwise HSET overwrites.
+local function write(sk, m, p, e, c, v, u, i, clear)
+  if clear then redis.call('UNLINK', sk) end
   if u == '' then
     redis.call('HSET', sk, 'p', p, 'e', e, 'c', c, 'v', v)
   else
@@ -132,7 +134,8 @@ if u ~= '' then
   -- The owner's index must already cover this expiry: entries are written first.
   if i < ne then return 2 end
 end
-write(sk, m, p, e, c, v, u, i)
+-- old_u is false (no owner) or the old owner: an owner dropped leaves u and i behind.
+write(sk, m, p, e, c, v, u, i, t == 'hash' and (not old_u) ~= (u == ''))
 if if_version == '0' then prune() end
 return 1
 `;

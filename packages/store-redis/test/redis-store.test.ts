@@ -154,6 +154,27 @@ describe("key layout", () => {
   });
 });
 
+describe("updates in place", () => {
+  it("an update overwrites the session hash; dropping the owner leaves no u or i field behind", async () => {
+    const { store, key } = fresh();
+    const k = randomKey();
+    const fields = async () => (await raw.hkeys(key(k))).sort();
+    await store.set(k, makeRecord({ userId: "olga", version: 1 }), { ifVersion: 0 });
+    expect(await fields()).toEqual(["c", "e", "i", "p", "u", "v"]);
+    await store.set(k, makeRecord({ userId: "olga", version: 2, payload: '{"d":{"a":1}}' }), {
+      ifVersion: 1,
+    });
+    expect(await fields()).toEqual(["c", "e", "i", "p", "u", "v"]);
+    expect(await raw.hget(key(k), "p")).toBe('{"d":{"a":1}}');
+    await store.set(k, makeRecord({ version: 3 }), { ifVersion: 2 });
+    expect(await fields()).toEqual(["c", "e", "p", "v"]);
+    expect((await store.get(k))?.userId).toBeUndefined();
+    await store.set(k, makeRecord({ version: 4 }), { ifVersion: 3 });
+    expect(await fields()).toEqual(["c", "e", "p", "v"]);
+    expect(await raw.pttl(key(k))).toBeGreaterThan(0);
+  });
+});
+
 describe("user index", () => {
   it("set(key, record) writes the user's index entry with a score past expiresAt, and the index lives as long as its highest score", async () => {
     const clock = manualClock();
