@@ -115,12 +115,21 @@ function listen(server: Server): Promise<number> {
   });
 }
 
+/**
+ * A response closes as soon as its client goes away, which autocannon does
+ * at the end of every run, while its handler may still be committing: this
+ * long after the last connection closed, no handler still uses the store.
+ */
+const HANDLER_GRACE_MS = 500;
+
 async function closeServer(server: Server): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   await drained();
   server.closeAllConnections();
   await closed;
+  // Only then may the caller close the store (no STORE_UNAVAILABLE from a late commit).
+  await new Promise((resolve) => setTimeout(resolve, HANDLER_GRACE_MS));
 }
 
 const send = (res: ServerResponse, body: string) => {
