@@ -57,27 +57,20 @@ export async function measureCoreCpu(
     cookies.push(cookiePair((setCookie as readonly [string, string])[1]));
   }
   let visits = 0;
+  /** Load, then read an object value (unchanged) or set the counter (changed), then commit. */
+  const cycle =
+    (sessions: typeof manager, change: boolean) =>
+    async (cookie: string): Promise<void> => {
+      const session = await sessions.load({ headers: { cookie } });
+      if (change) session.set("visits", ++visits);
+      else session.get("roles");
+      await session.commit();
+    };
   const cycles: Record<CoreCpuResult["cycle"], (cookie: string) => Promise<void>> = {
-    unchanged: async (cookie) => {
-      const session = await manager.load({ headers: { cookie } });
-      session.get("roles");
-      await session.commit();
-    },
-    changed: async (cookie) => {
-      const session = await manager.load({ headers: { cookie } });
-      session.set("visits", ++visits);
-      await session.commit();
-    },
-    "unchanged, zod schema": async (cookie) => {
-      const session = await validated.load({ headers: { cookie } });
-      session.get("roles");
-      await session.commit();
-    },
-    "changed, zod schema": async (cookie) => {
-      const session = await validated.load({ headers: { cookie } });
-      session.set("visits", ++visits);
-      await session.commit();
-    },
+    unchanged: cycle(manager, false),
+    changed: cycle(manager, true),
+    "unchanged, zod schema": cycle(validated, false),
+    "changed, zod schema": cycle(validated, true),
   };
   for (const cycle of CORE_CYCLES) {
     const run = cycles[cycle];

@@ -40,7 +40,11 @@ function ignore(
   key?: string,
 ): null | Promise<null> {
   config.emit(event, id);
-  if (key === undefined) return null;
+  return key === undefined ? null : destroyRecord(config, key);
+}
+
+/** Deletes the record under `key`; settles with `null`, the answer of an id that names nothing. */
+function destroyRecord(config: Config, key: string): Promise<null> {
   return storeCall(config, "destroy", () => config.store.destroy(key)).then(() => null);
 }
 
@@ -86,8 +90,7 @@ function admit(
       );
     }
     // Data a newer deploy wrote stays for the instances that understand it.
-    if (checked.newer) return null;
-    return storeCall(config, "destroy", () => config.store.destroy(key)).then(() => null);
+    return checked.newer ? null : destroyRecord(config, key);
   }
   const state = newState({ id, key, record, contents, resign });
   if (checked.verdict === "upgraded") {

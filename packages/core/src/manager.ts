@@ -93,11 +93,11 @@ export function createSessionManager<
                     store: config.store.name,
                     sessionName: config.cookieName,
                   },
-                  async (details) => {
-                    const loadedState = await loadState(config, request);
-                    details({ outcome: loadedState.record === undefined ? "none" : "found" });
-                    return loadedState;
-                  },
+                  (details) =>
+                    loadState(config, request).then((loadedState) => {
+                      details({ outcome: loadedState.record === undefined ? "none" : "found" });
+                      return loadedState;
+                    }),
                 );
         } catch (error) {
           state = Promise.reject(error);

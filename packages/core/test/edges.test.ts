@@ -388,22 +388,25 @@ describe("core puts a deadline on every store call (A30)", () => {
     }
   });
 
-  function hungStore(operationTimeoutMs: number) {
+  function slowStore(operationTimeoutMs: number | false, answerAfterMs?: number) {
     return defineStore({
       name: "hung",
       operationTimeoutMs,
       backend: {
-        get: () => new Promise<never>(() => {}),
+        get: () =>
+          new Promise<null>((resolve) => {
+            if (answerAfterMs !== undefined) setTimeout(() => resolve(null), answerAfterMs);
+          }),
         set: async () => true,
         destroy: async () => {},
       },
     });
   }
 
-  it("a defineStore store with a shorter own deadline times out by itself: one STORE_TIMEOUT, no second deadline", async () => {
+  it("a defineStore store with a shorter own deadline times out by itself: one STORE_TIMEOUT, its own", async () => {
     const events: string[] = [];
     const sessions = createSessionManager({
-      store: hungStore(50),
+      store: slowStore(50),
       secrets: [SECRET],
       storeTimeoutMs: 5_000,
       onEvent: (event) => events.push(`${event.type}${event.code ? `:${event.code}` : ""}`),
@@ -419,7 +422,7 @@ describe("core puts a deadline on every store call (A30)", () => {
 
   it("a defineStore store whose own deadline is longer still gets core's, storeTimeoutMs", async () => {
     const sessions = createSessionManager({
-      store: hungStore(2_000),
+      store: slowStore(2_000),
       secrets: [SECRET],
       storeTimeoutMs: 50,
     });
@@ -427,6 +430,19 @@ describe("core puts a deadline on every store call (A30)", () => {
       code: ErrorCode.STORE_TIMEOUT,
       message: expect.stringContaining("storeTimeoutMs"),
     });
+  });
+
+  it("an in-process defineStore store (operationTimeoutMs: false) gets no deadline from core: a slow answer still loads", async () => {
+    const events: string[] = [];
+    const sessions = createSessionManager({
+      store: slowStore(false, 150),
+      secrets: [SECRET],
+      storeTimeoutMs: 50,
+      onEvent: (event) => events.push(event.type),
+    });
+    // With core's 50 ms deadline this would be STORE_TIMEOUT; the store answers "no such session".
+    expect((await sessions.load(new Headers({ cookie: unknownButSigned() }))).isNew).toBe(true);
+    expect(events).toEqual(["unknown-id"]);
   });
 
   it("storeTimeoutMs must be a positive integer no larger than a timer allows", () => {

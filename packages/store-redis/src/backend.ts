@@ -43,6 +43,8 @@ export function redisBackend(settings: RedisBackendSettings): StoreBackend {
   const tags = bucketTags();
   /** `<prefix>:{<tag>}:`, the base name of bucket `b`'s keys (one hash slot). */
   const bucketBase = (b: number): string => `${prefix}:{${tags[b]}}:`;
+  /** The Redis key of session `key`, in its bucket `base`. */
+  const sessionKeyOf = (key: string, base = bucketBase(bucketOf(key))): string => `${base}s:${key}`;
   const userIndexKey = (userId: string): string => `${prefix}:{u:${userHash(userId)}}`;
 
   /** The application's clock, read at call time: the one clock of this store. */
@@ -68,21 +70,24 @@ export function redisBackend(settings: RedisBackendSettings): StoreBackend {
     }
   };
 
-  /** Runs one script once the client is ready; a command that timed out drops a stalled connection. */
-  const evaluate = async (
-    which: Script,
-    keys: readonly string[],
-    args: readonly (string | number)[],
-  ): Promise<unknown> => {
+  /** Runs one command once the client is ready; a command that timed out drops a stalled connection. */
+  const command = async <T>(run: () => Promise<T>): Promise<T> => {
     const waiting = connection.ready();
     if (waiting !== undefined) await waiting;
     try {
-      return await send(which, keys, args);
+      return await run();
     } catch (error) {
       if (isCommandTimeout(error)) connection.commandTimedOut();
       throw error;
     }
   };
+
+  /** Runs one script, as {@link command}. */
+  const evaluate = (
+    which: Script,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> => command(() => send(which, keys, args));
 
   /** Runs a bucket script about one session (KEYS: the session, its bucket's k and e). */
   const onSession = (
@@ -91,7 +96,7 @@ export function redisBackend(settings: RedisBackendSettings): StoreBackend {
     args: readonly (string | number)[],
   ): Promise<unknown> => {
     const base = bucketBase(bucketOf(key));
-    const keys = [`${base}s:${key}`, `${base}k`, `${base}e`];
+    const keys = [sessionKeyOf(key, base), `${base}k`, `${base}e`];
     return evaluate(which, keys, [base, String(clock()), key, ...args]);
   };
 
@@ -147,13 +152,10 @@ export function redisBackend(settings: RedisBackendSettings): StoreBackend {
    * ours, an expired record), so deleting and reporting stay in one place.
    */
   const readHash = async (key: string): Promise<SessionRecord | null | undefined> => {
-    const waiting = connection.ready();
-    if (waiting !== undefined) await waiting;
     let fields: Record<string, string>;
     try {
-      fields = await client.hgetall(`${bucketBase(bucketOf(key))}s:${key}`);
+      fields = await command(() => client.hgetall(sessionKeyOf(key)));
     } catch (error) {
-      if (isCommandTimeout(error)) connection.commandTimedOut();
       if (error instanceof Error && error.message.startsWith("WRONGTYPE")) return undefined;
       throw error;
     }
