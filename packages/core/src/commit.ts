@@ -332,42 +332,59 @@ async function touchIfDue(config: Config, s: SessionState, now: number): Promise
   return "touched";
 }
 
-const UNCHANGED: Promise<Outcome> = Promise.resolve("unchanged");
+/** The answer of every commit that writes nothing and touches nothing. */
+export const UNCHANGED: Promise<Outcome> = Promise.resolve("unchanged");
 
 /**
- * Writes what changed, choosing one outcome by the predicates below. The
- * common read-only request (nothing could have changed, no touch due) is
- * answered at once, without a store call or an async frame.
+ * Writes what changed, choosing one outcome by the predicates below. A loaded
+ * session whose contents encode as they were stored and whose touch is not due
+ * (the common read-only request) is answered at once, without a store call or
+ * an async frame; contents nothing could have changed are not even encoded.
  */
 export function commitState(config: Config, s: SessionState): Promise<Outcome> {
   const loaded = s.record;
   if (
-    loaded !== undefined &&
-    !s.closed &&
-    !s.destroyed &&
-    !s.regenerate &&
-    !s.mayHaveChanged &&
-    s.userId === loaded.userId &&
-    !shouldTouch(config, loaded, expiryFor(config, s, config.now(), loaded.createdAt))
+    loaded === undefined ||
+    s.closed ||
+    s.destroyed ||
+    s.regenerate ||
+    s.userId !== loaded.userId
   ) {
-    if (s.resign) s.cookie = "set";
-    return UNCHANGED;
+    return writeState(config, s, undefined);
   }
-  return writeState(config, s);
+  let payload: string | undefined;
+  if (s.mayHaveChanged) {
+    try {
+      payload = encodeContents(config.codec, s.contents);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (payload !== loaded.payload) return writeState(config, s, payload);
+  }
+  if (shouldTouch(config, loaded, expiryFor(config, s, config.now(), loaded.createdAt))) {
+    return writeState(config, s, payload);
+  }
+  if (s.resign) s.cookie = "set";
+  return UNCHANGED;
 }
 
-async function writeState(config: Config, s: SessionState): Promise<Outcome> {
+/** The write itself; `encoded` is the contents' payload when the caller has it already. */
+async function writeState(
+  config: Config,
+  s: SessionState,
+  encoded: string | undefined,
+): Promise<Outcome> {
   // Closed by a dropped commit: never a record, never a token.
   if (s.closed) return "dropped";
   if (s.destroyed) return destroyStored(config, s);
   const now = config.now();
   const loaded = s.record;
-  // Nothing could have changed the contents: the stored payload is still
-  // theirs, so the encode-and-compare of the common read-only request is skipped.
+  // Nothing could have changed the contents: the stored payload is still theirs.
   const payload =
-    loaded !== undefined && !s.mayHaveChanged && !s.regenerate
+    encoded ??
+    (loaded !== undefined && !s.mayHaveChanged && !s.regenerate
       ? loaded.payload
-      : encodeContents(config.codec, s.contents);
+      : encodeContents(config.codec, s.contents));
   if (loaded === undefined) {
     s.regenerate = false;
     if (isEmpty(s)) return "unchanged";

@@ -8,7 +8,11 @@ import type { SessionRecord } from "./store.js";
  * store handed back is ours at all.
  */
 
-/** Decoded session contents: data and queued flash messages, on null-prototype objects. */
+/**
+ * Decoded session contents: data and queued flash messages. Only own
+ * properties count (read with `Object.hasOwn`): data decoded from JSON has
+ * Object.prototype, everything else (and flash) none.
+ */
 export interface Contents {
   data: Record<string, unknown>;
   flash: Record<string, unknown[]>;
@@ -104,15 +108,31 @@ export function decodeContents(
   const { v, p } = decoded;
   if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= 1)) return null;
   if (p !== undefined && !(Number.isSafeInteger(p) && (p as number) >= 0)) return null;
-  const contents = emptyContents(v === undefined ? 1 : (v as number));
-  if (p !== undefined) contents.persist = p === 0 ? false : (p as number);
-  const { data } = contents;
   const stored = decoded.d;
-  const keys = Object.keys(stored);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string;
-    if (!FORBIDDEN_KEYS.has(key)) data[key] = stored[key];
+  let data: Record<string, unknown>;
+  if (codec === jsonCodec) {
+    // JSON.parse made this object for this call alone, and its "__proto__" keys
+    // are gone already (see jsonCodec): it becomes the data as it is, a
+    // fast-mode object instead of a copy in a dictionary-mode one.
+    if (Object.hasOwn(stored, "constructor"))
+      delete (stored as { constructor?: unknown }).constructor;
+    if (Object.hasOwn(stored, "prototype")) delete (stored as { prototype?: unknown }).prototype;
+    data = stored;
+  } else {
+    // A custom codec's result may be shared or exotic: copied onto a fresh object.
+    data = Object.create(null);
+    const keys = Object.keys(stored);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      if (!FORBIDDEN_KEYS.has(key)) data[key] = stored[key];
+    }
   }
+  const contents: Contents = {
+    data,
+    flash: Object.create(null),
+    version: v === undefined ? 1 : (v as number),
+    persist: p === undefined ? undefined : p === 0 ? false : (p as number),
+  };
   if (decoded.f !== undefined) {
     if (!isPlainObject(decoded.f)) return null;
     for (const [key, value] of Object.entries(decoded.f)) {

@@ -7,7 +7,7 @@ import { readHeader, readQuery } from "./request.js";
 import { storeKeyOf } from "./signing.js";
 import { newState, type SessionState } from "./state.js";
 import type { SessionRecord } from "./store.js";
-import { storeCall } from "./store-call.js";
+import { storeCall, storeCallThen } from "./store-call.js";
 import type { RequestInput } from "./types.js";
 
 /**
@@ -18,17 +18,31 @@ import type { RequestInput } from "./types.js";
 const MAX_TOKEN_LOOKUPS = 3;
 
 /**
- * The live session a verified id names, or `null` when it names none: the
- * record is missing, expired or not ours (both deleted here). Such ids are
- * simply ignored: no Set-Cookie answers them. The common case, a live record
- * and no schema, settles with the store's answer and no further promise.
+ * The live session a verified id names, else what `orElse` finds: the record
+ * is missing, expired or not ours (both deleted here). Such ids are simply
+ * ignored: no Set-Cookie answers them. The common case, a live record and no
+ * schema, settles with the store's answer and no further promise.
  */
-function lookUp(config: Config, id: string, resign: boolean): Promise<SessionState | null> {
+function lookUp(
+  config: Config,
+  id: string,
+  resign: boolean,
+  orElse: () => Promise<SessionState>,
+): Promise<SessionState> {
   const key = storeKeyOf(id);
-  return storeCall(config, "get", () => config.store.get(key)).then((found: unknown) =>
-    found === null || found === undefined
-      ? ignore(config, "unknown-id", id)
-      : readRecord(config, id, key, found, resign),
+  const settle = (state: SessionState | null): SessionState | Promise<SessionState> =>
+    state ?? orElse();
+  return storeCallThen(
+    config,
+    "get",
+    () => config.store.get(key),
+    (found: unknown) => {
+      const state =
+        found === null || found === undefined
+          ? ignore(config, "unknown-id", id)
+          : readRecord(config, id, key, found, resign);
+      return state instanceof Promise ? state.then(settle) : settle(state);
+    },
   );
 }
 
@@ -137,8 +151,8 @@ function tryCandidates(
     const verified = config.signer.verify(candidates[index] as string);
     if (verified === null) continue;
     const resign = index < cookieCount && verified.secretIndex > 0;
-    return lookUp(config, verified.id, resign).then(
-      (state) => state ?? tryCandidates(config, candidates, cookieCount, index + 1, lookups + 1),
+    return lookUp(config, verified.id, resign, () =>
+      tryCandidates(config, candidates, cookieCount, index + 1, lookups + 1),
     );
   }
   // A cookie we cannot verify (tampered, or signed by a retired secret) names nothing.

@@ -20,10 +20,12 @@ export function mergeInto(
   mine: Record<string, unknown>,
   fresh: Record<string, unknown>,
 ): void {
+  // Own keys only: data objects may have Object.prototype (decoded JSON) or none.
   const changed = new Set<string>();
-  for (const key in mine)
-    if (!(key in base) || !sameValue(config.codec, mine[key], base[key])) changed.add(key);
-  for (const key in base) if (!(key in mine)) changed.add(key);
+  for (const key of Object.keys(mine))
+    if (!Object.hasOwn(base, key) || !sameValue(config.codec, mine[key], base[key]))
+      changed.add(key);
+  for (const key of Object.keys(base)) if (!Object.hasOwn(mine, key)) changed.add(key);
   for (const key of changed) {
     if (config.conflict === "error" && !sameValue(config.codec, fresh[key], base[key])) {
       config.emit("conflict", undefined, ErrorCode.CONFLICT);
@@ -33,7 +35,7 @@ export function mergeInto(
         { store: config.store.name, operation: "set" },
       );
     }
-    if (key in mine) fresh[key] = mine[key];
+    if (Object.hasOwn(mine, key)) fresh[key] = mine[key];
     else delete fresh[key];
   }
 }

@@ -13,13 +13,18 @@ export function cookieMaxAge(config: Config, s: SessionState): number | undefine
   return persist === false ? undefined : persist;
 }
 
+/** The headers of a response that neither sets nor clears the cookie: frozen, shared. */
+export const VARY_ONLY: readonly ResponseHeader[] = Object.freeze([
+  Object.freeze(["Vary", "Cookie"] as const),
+]);
+
 /**
  * Headers for the response: at most one `Set-Cookie`, `Cache-Control:
  * no-store` whenever the cookie is set or cleared, and always `Vary: Cookie`.
  */
-export function responseHeaders(config: Config, s: SessionState): ResponseHeader[] {
+export function responseHeaders(config: Config, s: SessionState): readonly ResponseHeader[] {
+  if (s.cookie === "none") return VARY_ONLY;
   const headers: ResponseHeader[] = [["Vary", "Cookie"]];
-  if (s.cookie === "none") return headers;
   if (s.cookie === "clear" || s.id === undefined || s.record === undefined) {
     headers.push(["Set-Cookie", serializeCookie(config.cookieName, "", config.attributes, 0)]);
   } else {

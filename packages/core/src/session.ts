@@ -1,9 +1,9 @@
 import { FORBIDDEN_KEYS } from "./codec.js";
-import { commitState } from "./commit.js";
+import { commitState, UNCHANGED } from "./commit.js";
 import type { Config } from "./config.js";
 import { decodeContents, emptyContents } from "./envelope.js";
 import { ErrorCode, SessionError } from "./errors.js";
-import { cookieMaxAge, responseHeaders } from "./response-headers.js";
+import { cookieMaxAge, responseHeaders, VARY_ONLY } from "./response-headers.js";
 import type { SessionState } from "./state.js";
 import { MAX_USER_ID_LENGTH } from "./store.js";
 import type { CommitResult, Session, SessionInfo } from "./types.js";
@@ -22,6 +22,11 @@ function noCallback(method: string, argument: unknown): void {
     );
   }
 }
+
+/** The result of a commit that wrote nothing and has no cookie to send: frozen, shared. */
+const UNCHANGED_RESULT: Promise<CommitResult> = Promise.resolve(
+  Object.freeze({ outcome: "unchanged", headers: VARY_ONLY }),
+);
 
 /**
  * The per-request session object handed to handlers: its own copy of the
@@ -222,6 +227,8 @@ export class SessionImpl<Data extends object, Flash extends object>
     } catch (error) {
       return Promise.reject(error);
     }
+    // Nothing written and no cookie to send: one answer serves every such commit.
+    if (outcome === UNCHANGED && s.cookie === "none") return UNCHANGED_RESULT;
     return outcome.then((outcome) => ({ outcome, headers: responseHeaders(config, s) }));
   }
 

@@ -22,6 +22,33 @@ export function storeCall<T>(
   );
 }
 
+/**
+ * {@link storeCall}, then `onValue` with the store's answer, in one promise
+ * where nothing is traced or watched: load runs this on every request. What
+ * `onValue` throws or rejects with is passed on as it is, never wrapped as a
+ * store failure.
+ */
+export function storeCallThen<T, R>(
+  config: Config,
+  operation: string,
+  call: () => Promise<T>,
+  onValue: (value: T) => R | PromiseLike<R>,
+): Promise<R> {
+  if (config.instrumentation !== undefined || config.deadlines !== undefined) {
+    return storeCall(config, operation, call).then(onValue);
+  }
+  let answer: Promise<T>;
+  try {
+    answer = call();
+  } catch (error) {
+    return Promise.reject(failure(config, operation, error));
+  }
+  // The store answers or times out by itself, within storeTimeoutMs.
+  return Promise.resolve(answer).then(onValue, (error: unknown) =>
+    Promise.reject(failure(config, operation, error)),
+  );
+}
+
 /** The error a store call fails with, reported once as a `store-error` event. */
 function failure(config: Config, operation: string, error: unknown): unknown {
   const wrapped =

@@ -412,6 +412,30 @@ describe("commit rules (A23)", () => {
     expect((await h.sessions.load(h.request(cookie))).toJSON()).toEqual({ count: 2 });
   });
 
+  it("keys named like Object.prototype's members merge as plain keys (loaded data has that prototype)", async () => {
+    const h = harness<Data>();
+    const { cookie } = await signedIn(h, { count: 1 });
+    const a = await h.sessions.load(h.request(cookie));
+    const b = await h.sessions.load(h.request(cookie));
+    expect(a.get("toString")).toBeUndefined();
+    expect(a.has("hasOwnProperty")).toBe(false);
+    a.set("toString", "mine");
+    b.set("valueOf", 2);
+    await a.commit();
+    await b.commit();
+    const merged = await h.sessions.load(h.request(cookie));
+    expect(merged.toJSON()).toEqual({ count: 1, toString: "mine", valueOf: 2 });
+    expect(merged.get("toString")).toBe("mine");
+    // A delete merged onto a concurrent write: "toString" is still an inherited name.
+    const c = await h.sessions.load(h.request(cookie));
+    const d = await h.sessions.load(h.request(cookie));
+    d.set("count", 2);
+    await d.commit();
+    c.delete("toString");
+    await c.commit();
+    expect((await h.sessions.load(h.request(cookie))).toJSON()).toEqual({ count: 2, valueOf: 2 });
+  });
+
   it('two requests changing the same key: last writer wins, or CONFLICT with conflict: "error"', async () => {
     for (const conflict of ["merge", "error"] as const) {
       const h = harness<Data>({ conflict });

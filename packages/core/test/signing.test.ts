@@ -47,8 +47,8 @@ describe("the HMAC-SHA256 behind every signature (A12)", () => {
   ];
   it.each(vectors)("matches RFC 4231 (key of %#)", (key, data, expected) => {
     // Split between prefix and id both ways: the bytes hashed are the same.
-    expect(createMac(key, "")(data).toString("hex")).toBe(expected);
-    expect(createMac(key, data.slice(0, 5))(data.slice(5)).toString("hex")).toBe(expected);
+    expect(createMac(key, "")(data, "hex")).toBe(expected);
+    expect(createMac(key, data.slice(0, 5))(data.slice(5), "hex")).toBe(expected);
   });
 
   it("gives createHmac's bytes for any key, prefix and id, reusing its buffers call after call", () => {
@@ -69,12 +69,29 @@ describe("the HMAC-SHA256 behind every signature (A12)", () => {
             const expected = createHmac("sha256", Buffer.from(key))
               .update(prefix + id)
               .digest("hex");
-            expect(mac(id).toString("hex")).toBe(expected);
+            expect(mac(id, "hex")).toBe(expected);
+            expect(mac(id, "latin1")).toBe(Buffer.from(expected, "hex").toString("latin1"));
           }
         },
       ),
       { numRuns: 500 },
     );
+  });
+  it("gives createHmac's bytes for session ids and other 43-byte ids (the path with a view made once)", () => {
+    const key = randomBytes(32);
+    const prefix = "sessionkit/session-cookie/v1\0sid\0";
+    const mac = createMac(key, prefix);
+    // 43 ASCII units; 42 units that are 43 UTF-8 bytes; 43 units that are more bytes.
+    const ids = [
+      generateSessionId(),
+      generateSessionId(),
+      `${"a".repeat(41)}é`,
+      `${"b".repeat(42)}€`,
+    ];
+    for (const id of [...ids, ...ids]) {
+      const expected = createHmac("sha256", key).update(prefix + id);
+      expect(mac(id, "base64url")).toBe(expected.digest("base64url"));
+    }
   });
 });
 
