@@ -388,17 +388,13 @@ async function writeState(
   if (loaded === undefined) {
     s.regenerate = false;
     if (isEmpty(s)) return "unchanged";
-    await validateForWrite(config, s.contents.data);
-    return create(config, s, payload, now);
   }
-  if (s.regenerate) {
-    await validateForWrite(config, s.contents.data);
-    return regenerate(config, s, now);
-  }
-  if (hasChanged(s, loaded, payload)) {
-    await validateForWrite(config, s.contents.data);
-    return update(config, s, payload, now);
-  }
+  const writes = loaded === undefined || s.regenerate || hasChanged(s, loaded, payload);
+  // Checked once, before any write; no schema, no await.
+  if (writes && config.schema !== undefined) await validateForWrite(config, s.contents.data);
+  if (loaded === undefined) return create(config, s, payload, now);
+  if (s.regenerate) return regenerate(config, s, now);
+  if (writes) return update(config, s, payload, now);
   const outcome = await touchIfDue(config, s, now);
   if (s.resign) s.cookie = "set";
   return outcome;

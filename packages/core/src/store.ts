@@ -142,6 +142,10 @@ const STORE_KEY = /^[0-9a-f]{64}$/;
 // In a /u regex \p{Cs} matches only lone surrogates: paired ones form one code point.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching NUL is the point
 const UNSTORABLE = /[\u0000\p{Cs}]/u;
+/** `String.prototype.isWellFormed` (ES2024): false exactly when a lone surrogate is present. */
+type WellFormed = string & { isWellFormed(): boolean };
+// Ten times cheaper than the regex: checked on every payload written.
+const hasWellFormed = typeof (String.prototype as Partial<WellFormed>).isWellFormed === "function";
 /** Longest user id the per-user index accepts, in UTF-16 code units. */
 export const MAX_USER_ID_LENGTH = 512;
 
@@ -155,7 +159,9 @@ export function isStoreKey(value: unknown): value is string {
  * surrogate (Postgres `text` refuses NUL; UTF-8 clients replace lone surrogates).
  */
 export function isStorableText(text: string): boolean {
-  return !UNSTORABLE.test(text);
+  return hasWellFormed
+    ? (text as WellFormed).isWellFormed() && !text.includes("\0")
+    : !UNSTORABLE.test(text);
 }
 
 /**

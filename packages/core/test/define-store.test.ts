@@ -10,7 +10,9 @@ import {
   type StoreErrorContext,
   storeArgumentError,
 } from "@sessionkit/core/store";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { isStorableText } from "../src/store.js";
 import { mapStore } from "./map-store.js";
 
 const KEY = "a".repeat(64);
@@ -116,6 +118,37 @@ describe("defineStore(): one answer per call for every store", () => {
       code: ErrorCode.INVALID_DATA,
     });
     expect(await store.get(KEY)).toBeNull();
+  });
+
+  it("a payload is storable exactly when it has no NUL and no lone surrogate (property, A29)", () => {
+    // The reference: every UTF-16 unit, a surrogate only as half of a pair.
+    const storable = (text: string): boolean => {
+      for (let i = 0; i < text.length; i++) {
+        const unit = text.charCodeAt(i);
+        if (unit === 0) return false;
+        if (unit >= 0xd800 && unit <= 0xdbff) {
+          const next = text.charCodeAt(i + 1);
+          if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+          i++;
+        } else if (unit >= 0xdc00 && unit <= 0xdfff) return false;
+      }
+      return true;
+    };
+    fc.assert(
+      fc.property(
+        fc.string({
+          unit: fc.oneof(
+            fc.constantFrom("\0", "\uD800", "\uDFFF", "a"),
+            fc.integer({ min: 0, max: 0x10ffff }).map((point) => String.fromCodePoint(point)),
+            fc.integer({ min: 0, max: 0xffff }).map((unit) => String.fromCharCode(unit)),
+          ),
+        }),
+        (text) => {
+          expect(isStorableText(text)).toBe(storable(text));
+        },
+      ),
+      { numRuns: 20_000 },
+    );
   });
 
   it("rename() onto a live key is a TypeError and changes nothing", async () => {
