@@ -60,6 +60,51 @@ describe("lazy sessions (A15)", () => {
     expect(h.store.calls.get).toBe(1);
   });
 
+  it("the per-request session is invisible on the request and works on frozen and Proxy requests too", async () => {
+    const h = harness<Data>();
+    const { cookie } = await signedIn(h);
+    const request = h.request(cookie);
+    const keys = Reflect.ownKeys(request).length;
+    const a = await h.sessions.load(request);
+    expect(await h.sessions.load(request)).toBe(a);
+    // Nothing enumerable was added: logs, spreads and JSON of the request are as before.
+    expect(Object.keys(request)).toEqual(Object.keys(h.request(cookie)));
+    expect(Object.getOwnPropertySymbols({ ...request })).toEqual(
+      Object.getOwnPropertySymbols({ ...h.request(cookie) }),
+    );
+    expect(Reflect.ownKeys(request).length).toBe(keys + 1);
+    const frozen = Object.freeze(h.request(cookie));
+    const proxy = new Proxy(h.request(cookie), {
+      defineProperty: () => {
+        throw new Error("no properties here");
+      },
+    });
+    for (const special of [frozen, proxy]) {
+      h.store.reset();
+      const [first, second] = await Promise.all([
+        h.sessions.load(special),
+        h.sessions.load(special),
+      ]);
+      expect(first).toBe(second);
+      expect(first.isNew).toBe(false);
+      expect(await h.sessions.load(special)).toBe(first);
+      expect(h.store.calls.get).toBe(1);
+    }
+  });
+
+  it("a failed load is not cached: the next load of the same request tries again", async () => {
+    const h = harness<Data>();
+    const { cookie } = await signedIn(h);
+    const request = h.request(cookie);
+    const broken = createSessionManager({
+      store: { ...mapStore(), get: () => Promise.reject(new Error("down")) },
+      secrets: [SECRET],
+    });
+    await expect(broken.load(request)).rejects.toMatchObject({ code: "STORE_ERROR" });
+    await expect(broken.load(request)).rejects.toMatchObject({ code: "STORE_ERROR" });
+    expect((await h.sessions.load(request)).isNew).toBe(false);
+  });
+
   it("two managers with different cookie names work side by side in one request", async () => {
     const h = harness<Data>();
     const other = createSessionManager({
