@@ -35,3 +35,4 @@ export {
   errorStatus,
   SessionHttpError,
 } from "./http-errors.js";
+export { type ObjectSlot, objectSlot } from "./object-slot.js";

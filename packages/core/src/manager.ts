@@ -1,5 +1,6 @@
 import { resolveConfig } from "./config.js";
 import { loadState } from "./load.js";
+import { objectSlot } from "./object-slot.js";
 import { SessionImpl } from "./session.js";
 import type { InferSchemaOutput, StandardSchemaV1 } from "./standard-schema.js";
 import type { SessionState } from "./state.js";
@@ -66,36 +67,8 @@ export function createSessionManager<
   Flash extends object = SessionData,
 >(options: SessionManagerOptions): SessionManager<Data, Flash> {
   const config = resolveConfig(options);
-  // gorilla's per-request Registry: one session object per request and manager,
-  // kept on the request under this manager's own symbol, non-enumerable (a
-  // WeakMap entry per request costs about 3 µs, most of it in the garbage
-  // collector), or in a WeakMap for a request object that takes no property.
-  const slot = Symbol("sessionkit.session");
-  type Slotted = { [slot]?: Promise<Session<Data, Flash>> | undefined };
-  const unslotted = new WeakMap<object, Promise<Session<Data, Flash>>>();
-  let anyUnslotted = false;
-  const cached = (request: object): Promise<Session<Data, Flash>> | undefined =>
-    (request as Slotted)[slot] ?? (anyUnslotted ? unslotted.get(request) : undefined);
-  const cache = (request: object, session: Promise<Session<Data, Flash>> | undefined): void => {
-    if (Object.hasOwn(request, slot)) {
-      (request as Slotted)[slot] = session;
-      return;
-    }
-    if (session === undefined) {
-      unslotted.delete(request);
-      return;
-    }
-    let placed: boolean;
-    try {
-      placed = Reflect.defineProperty(request, slot, { value: session, writable: true });
-    } catch {
-      placed = false; // a Proxy whose trap throws
-    }
-    if (!placed) {
-      anyUnslotted = true;
-      unslotted.set(request, session);
-    }
-  };
+  // gorilla's per-request Registry: one session object per request and manager.
+  const loaded = objectSlot<Promise<Session<Data, Flash>>>("sessionkit.session");
 
   return {
     cookieName: config.cookieName,
@@ -106,7 +79,7 @@ export function createSessionManager<
           new TypeError("sessions.load(request): pass a Request, Headers or IncomingMessage"),
         );
       }
-      let session = cached(request);
+      let session = loaded.get(request);
       if (session === undefined) {
         const { instrumentation } = config;
         let state: Promise<SessionState>;
@@ -134,11 +107,11 @@ export function createSessionManager<
           (state) => new SessionImpl<Data, Flash>(config, state),
           (error: unknown) => {
             // A failed load is not cached: the next call tries again.
-            cache(request, undefined);
+            loaded.set(request, undefined);
             throw error;
           },
         );
-        cache(request, session);
+        loaded.set(request, session);
       }
       return session;
     },

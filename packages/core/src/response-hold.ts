@@ -55,7 +55,9 @@ export interface ResponseHold {
  * call, then applies the headers it returns and replays the calls in order.
  * If `beforeSend` fails before anything was sent, the queued response is
  * discarded and a bare 503/500/409 goes out instead: never a half-sent
- * response. Used by `createNodeHandler` and the Express adapter.
+ * response. A held `writeHead(status)` sets `res.statusCode` at once, so
+ * `beforeSend` sees the status the response will have. Used by
+ * `createNodeHandler` and the Express adapter.
  *
  * @param onError - Called once with `beforeSend`'s error, after the bare
  *   response went out. Defaults to doing nothing: report inside `beforeSend`
@@ -129,6 +131,8 @@ export function holdResponseUntil(
   };
 
   function heldWriteHead(this: unknown, ...args: unknown[]): ServerResponse {
+    // The status is visible at once, so `beforeSend` sees what the response will be.
+    if (state !== "released" && typeof args[0] === "number") res.statusCode = args[0];
     hold(() => {
       // writeHead(status, [message], headers) would replace our Set-Cookie:
       // apply its headers through setHeader/appendHeader instead.

@@ -10,6 +10,7 @@ import {
   errorStatus,
   failureReporter,
   mergeVary,
+  objectSlot,
   RequestFailures,
   resolveAdapterOptions,
   SessionHttpError,
@@ -228,5 +229,37 @@ describe("failureReporter(onError, fallback)", () => {
     report("raised", "ctx", true);
     report("answered", "ctx", false);
     expect(fallback.mock.calls).toEqual([["answered", "ctx"]]);
+  });
+});
+
+describe("objectSlot()", () => {
+  it("keeps a value per object, invisible on it, and forgets it on undefined", () => {
+    const slot = objectSlot<number>("test.slot");
+    const other = objectSlot<number>("test.slot");
+    const plain = { a: 1 };
+    const frozen = Object.freeze({ b: 2 });
+    const refusing = new Proxy(
+      {},
+      {
+        defineProperty: () => {
+          throw new Error("no");
+        },
+      },
+    );
+    for (const [index, target] of [plain, frozen, refusing].entries()) {
+      expect(slot.get(target)).toBeUndefined();
+      slot.set(target, index + 10);
+      slot.set(target, index + 20);
+      expect(slot.get(target)).toBe(index + 20);
+      // Two slots never see each other's values, even with the same description.
+      expect(other.get(target)).toBeUndefined();
+      slot.set(target, undefined);
+      expect(slot.get(target)).toBeUndefined();
+    }
+    slot.set(plain, 5);
+    expect(Object.keys(plain)).toEqual(["a"]);
+    expect(JSON.stringify(plain)).toBe('{"a":1}');
+    expect(Object.getOwnPropertySymbols({ ...plain })).toEqual([]);
+    expect(slot.get({ ...plain })).toBeUndefined();
   });
 });

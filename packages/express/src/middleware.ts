@@ -5,6 +5,7 @@ import {
   type FailureReport,
   failureReporter,
   logFailure,
+  objectSlot,
   resolveAdapterOptions,
   SessionHttpError,
   slotState,
@@ -99,7 +100,7 @@ type Report = FailureReport<IncomingMessage>;
 // One hold per response for all managers: commits run in the order the
 // middlewares ran, and the first failure stops the rest, so a failed response
 // never carries another session's Set-Cookie.
-const pendingByResponse = new WeakMap<ServerResponse, PendingCommit>();
+const pendingByResponse = objectSlot<PendingCommit>("sessionkit.express.pending");
 let warnedWithoutSessionErrors = false;
 
 /**
@@ -134,7 +135,7 @@ export function session<Data extends object, Flash extends object, Name extends 
   assertManager(manager, ADAPTER);
   const { sessionName, onError } = resolveAdapterOptions(ADAPTER, options);
   const report = failureReporter(onError, logFailure);
-  const loaded = new WeakMap<IncomingMessage, Session<Data, Flash>>();
+  const loaded = objectSlot<Session<Data, Flash>>("sessionkit.express.session");
 
   const middleware = (
     req: IncomingMessage,
@@ -197,13 +198,18 @@ function holdForCommit(
   const pending: PendingCommit = { req, entries: [{ session, report }], started: false };
   pendingByResponse.set(res, pending);
   holdResponseUntil(res, () => commitAll(pending, res));
-  keepStatusVisible(res);
 }
 
-async function commitAll(pending: PendingCommit, res: ServerResponse): Promise<ResponseHeader[]> {
+/** What a response that commits nothing adds: no header. */
+const NO_HEADERS: Promise<readonly ResponseHeader[]> = Promise.resolve(Object.freeze([]));
+
+function commitAll(
+  pending: PendingCommit,
+  res: ServerResponse,
+): Promise<readonly ResponseHeader[]> {
   pending.started = true;
   const { req, entries } = pending;
-  if (!failures.shouldCommit(req)) return [];
+  if (!failures.shouldCommit(req)) return NO_HEADERS;
   if (res.statusCode >= 500 && !sessionErrorsInstalled()) {
     // Without sessionErrors() a thrown error looks like any 5xx answer: the
     // safe reading is that the handler failed, so nothing is saved.
@@ -217,30 +223,36 @@ async function commitAll(pending: PendingCommit, res: ServerResponse): Promise<R
         false,
       );
     }
-    return [];
+    return NO_HEADERS;
   }
-  const headers: ResponseHeader[] = [];
-  for (const { session, report } of entries) {
-    try {
-      headers.push(...(await session.commit()).headers);
-    } catch (error) {
+  const [only] = entries;
+  return entries.length === 1 && only !== undefined
+    ? commitOne(req, only)
+    : commitInOrder(req, entries);
+}
+
+/** Commits one session; a failure is reported, stops the rest, and fails the response. */
+function commitOne(
+  req: IncomingMessage,
+  { session, report }: PendingCommit["entries"][number],
+): Promise<readonly ResponseHeader[]> {
+  return session.commit().then(
+    (result) => result.headers,
+    (error: unknown) => {
       // The hold answers a bare 503/500/409 instead of the held response.
       failures.markFailed(req);
       report(error, req, false);
       throw error;
-    }
-  }
-  return headers;
+    },
+  );
 }
 
-/**
- * `res.writeHead(500)` is held before it reaches `res.statusCode`: record the
- * status first so the fallback rule without `sessionErrors()` sees it.
- */
-function keepStatusVisible(res: ServerResponse): void {
-  const held = res.writeHead;
-  res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
-    if (typeof args[0] === "number") res.statusCode = args[0];
-    return (held as (...a: unknown[]) => ServerResponse).apply(this, args);
-  } as ServerResponse["writeHead"];
+/** Several managers on one request: committed in the order their middlewares ran. */
+async function commitInOrder(
+  req: IncomingMessage,
+  entries: PendingCommit["entries"],
+): Promise<readonly ResponseHeader[]> {
+  const headers: ResponseHeader[] = [];
+  for (const entry of entries) headers.push(...(await commitOne(req, entry)));
+  return headers;
 }

@@ -33,6 +33,10 @@ beforeAll(async () => {
     req.session.destroy();
     res.status(503).json({ error: "unavailable" });
   });
+  app.post("/logout-writehead-503", (req, res) => {
+    req.session.destroy();
+    res.writeHead(503, { "Content-Type": "text/plain" }).end("unavailable");
+  });
   app.post("/invalid", (req, res) => {
     req.session.set("cart", ["kept"]);
     res.status(422).json({ error: "invalid" });
@@ -69,6 +73,15 @@ it("a 503 the handler answered itself after destroy() is not saved either: the s
   expect(await browser.json("GET", "/state")).toEqual({ cart: ["apple"] });
   // Warned once per process, not per response.
   expect(reported).toHaveLength(1);
+});
+
+it("a 503 sent with writeHead() is seen before the commit too: the session survives", async () => {
+  const browser = new Client(running.url);
+  await browser.json("POST", "/add");
+  const response = await browser.request("POST", "/logout-writehead-503");
+  expect(response.status).toBe(503);
+  expect(response.headers.getSetCookie()).toEqual([]);
+  expect(await browser.json("GET", "/state")).toEqual({ cart: ["apple"] });
 });
 
 it("a 4xx answer commits as any other response", async () => {

@@ -6,6 +6,7 @@ import {
   type DeclaredSessions,
   failureReporter,
   logFailure,
+  objectSlot,
   RequestFailures,
   resolveAdapterOptions,
   SessionHttpError,
@@ -140,7 +141,7 @@ async function plugin(app: FastifyInstance, options: SessionPluginOptions): Prom
   // Fastify 5 refuses reference-type defaults: null, then the real session per
   // request. A second registration under the same name fails here, at start-up.
   app.decorateRequest(sessionName, null);
-  const sessions = new WeakMap<FastifyRequest, Session<object, object>>();
+  const sessions = objectSlot<Session<object, object>>("sessionkit.fastify.session");
 
   app.addHook("onRequest", async (request, reply) => {
     let session: Session<object, object>;
@@ -164,7 +165,7 @@ async function plugin(app: FastifyInstance, options: SessionPluginOptions): Prom
   // and headers are written: the last moment the commit can still change them.
   app.addHook("onSend", async (request, reply, payload) => {
     const session = sessions.get(request);
-    sessions.delete(request);
+    sessions.set(request, undefined);
     if (session === undefined || !failures.shouldCommit(request)) return payload;
     try {
       applyHeaders(replyHeaders(reply), (await session.commit()).headers);
