@@ -6,7 +6,7 @@ import { mergeInto } from "./merge.js";
 import { cookieMaxAge } from "./response-headers.js";
 import { generateSessionId, storeKeyOf } from "./signing.js";
 import type { SessionState } from "./state.js";
-import { assertStorable, type SessionRecord } from "./store.js";
+import { assertStorableRecord, type SessionRecord } from "./store.js";
 import { storeCall } from "./store-call.js";
 import type { CommitResult } from "./types.js";
 
@@ -76,13 +76,12 @@ function checkSize(config: Config, payload: string): void {
 }
 
 /**
- * The record to write under `key`: size-checked, with this session's expiry
+ * The record to write: size-checked, with this session's expiry
  * and owner, and checked the way every store checks it before any store call.
  */
 function buildRecord(
   config: Config,
   s: SessionState,
-  key: string,
   payload: string,
   now: number,
   previous: SessionRecord | undefined,
@@ -96,7 +95,7 @@ function buildRecord(
     expiresAt: expiryFor(config, s, now, createdAt),
   };
   const record = s.userId === undefined ? base : { ...base, userId: s.userId };
-  assertStorable(config.store.name, key, record);
+  assertStorableRecord(config.store.name, record);
   return record;
 }
 
@@ -165,9 +164,21 @@ function drop(config: Config, s: SessionState, id: string): SessionError {
  * Runs one compare-and-set write until it lands. After a failed attempt the
  * stored session is re-read and this request's changes merged onto it (so
  * requests changing different keys all survive); a session ended meanwhile
- * closes this one with `CONFLICT`.
+ * closes this one with `CONFLICT`. The first attempt, which nearly always
+ * lands, takes no async frame.
  */
-async function casRetry(
+function casRetry(
+  config: Config,
+  s: SessionState,
+  attempt: (current: SessionRecord, retry: number) => Promise<boolean>,
+): Promise<void> {
+  return attempt(s.record as SessionRecord, 0).then((landed) =>
+    landed ? undefined : retryAfterConflict(config, s, attempt),
+  );
+}
+
+/** {@link casRetry} after its first attempt failed. */
+async function retryAfterConflict(
   config: Config,
   s: SessionState,
   attempt: (current: SessionRecord, retry: number) => Promise<boolean>,
@@ -175,7 +186,6 @@ async function casRetry(
   const id = s.id as string;
   const key = s.key as string;
   for (let retry = 0; ; retry++) {
-    if (await attempt(s.record as SessionRecord, retry)) return;
     if (retry >= MAX_CONFLICT_RETRIES) {
       config.emit("conflict", id, ErrorCode.CONFLICT);
       throw new SessionError(
@@ -187,6 +197,7 @@ async function casRetry(
     s.retries++;
     await backoff(retry);
     if (!(await rebase(config, s, key))) throw drop(config, s, id);
+    if (await attempt(s.record as SessionRecord, retry + 1)) return;
   }
 }
 
@@ -213,7 +224,7 @@ async function create(
   const { store } = config;
   const id = generateSessionId();
   const key = storeKeyOf(id);
-  const record = buildRecord(config, s, key, payload, now, undefined);
+  const record = buildRecord(config, s, payload, now, undefined);
   if (!(await storeCall(config, "set", () => store.set(key, record, { ifVersion: 0 })))) {
     throw keyTaken(config);
   }
@@ -278,32 +289,35 @@ async function regenerate(config: Config, s: SessionState, now: number): Promise
   const newKey = storeKeyOf(newId);
   let next: SessionRecord | undefined;
   await casRetry(config, s, (current) => {
-    next = buildRecord(config, s, newKey, encodeContents(config.codec, s.contents), now, current);
+    next = buildRecord(config, s, encodeContents(config.codec, s.contents), now, current);
     return move(config, oldKey, newKey, current, next, now);
   });
   s.regenerate = false;
   return adopt(config, s, newId, newKey, next as SessionRecord, "regenerated");
 }
 
-async function update(
-  config: Config,
-  s: SessionState,
-  payload: string,
-  now: number,
-): Promise<Outcome> {
+function update(config: Config, s: SessionState, payload: string, now: number): Promise<Outcome> {
   const { store } = config;
   const key = s.key as string;
   let next: SessionRecord | undefined;
-  await casRetry(config, s, (current, retry) => {
-    // After a merge the contents changed: encode them again.
-    const nextPayload = retry === 0 ? payload : encodeContents(config.codec, s.contents);
-    const record = buildRecord(config, s, key, nextPayload, now, current);
-    next = record;
-    return storeCall(config, "set", () => store.set(key, record, { ifVersion: current.version }));
+  let written: Promise<void>;
+  try {
+    written = casRetry(config, s, (current, retry) => {
+      // After a merge the contents changed: encode them again.
+      const nextPayload = retry === 0 ? payload : encodeContents(config.codec, s.contents);
+      const record = buildRecord(config, s, nextPayload, now, current);
+      next = record;
+      return storeCall(config, "set", () => store.set(key, record, { ifVersion: current.version }));
+    });
+  } catch (error) {
+    // The first record was refused before any store call (size, storability).
+    return Promise.reject(error);
+  }
+  return written.then(() => {
+    s.record = next;
+    if (s.resign || s.persistChanged || cookieMaxAge(config, s) !== undefined) s.cookie = "set";
+    return "updated";
   });
-  s.record = next;
-  if (s.resign || s.persistChanged || cookieMaxAge(config, s) !== undefined) s.cookie = "set";
-  return "updated";
 }
 
 async function touchIfDue(config: Config, s: SessionState, now: number): Promise<Outcome> {
@@ -334,6 +348,8 @@ async function touchIfDue(config: Config, s: SessionState, now: number): Promise
 
 /** The answer of every commit that writes nothing and touches nothing. */
 export const UNCHANGED: Promise<Outcome> = Promise.resolve("unchanged");
+/** The answer of a commit of a session another request ended. */
+const DROPPED: Promise<Outcome> = Promise.resolve("dropped");
 
 /**
  * Writes what changed, choosing one outcome by the predicates below. A loaded
@@ -369,33 +385,43 @@ export function commitState(config: Config, s: SessionState): Promise<Outcome> {
 }
 
 /** The write itself; `encoded` is the contents' payload when the caller has it already. */
-async function writeState(
+function writeState(
   config: Config,
   s: SessionState,
   encoded: string | undefined,
 ): Promise<Outcome> {
   // Closed by a dropped commit: never a record, never a token.
-  if (s.closed) return "dropped";
+  if (s.closed) return DROPPED;
   if (s.destroyed) return destroyStored(config, s);
   const now = config.now();
   const loaded = s.record;
-  // Nothing could have changed the contents: the stored payload is still theirs.
-  const payload =
-    encoded ??
-    (loaded !== undefined && !s.mayHaveChanged && !s.regenerate
-      ? loaded.payload
-      : encodeContents(config.codec, s.contents));
+  let payload: string;
+  try {
+    // Nothing could have changed the contents: the stored payload is still theirs.
+    payload =
+      encoded ??
+      (loaded !== undefined && !s.mayHaveChanged && !s.regenerate
+        ? loaded.payload
+        : encodeContents(config.codec, s.contents));
+  } catch (error) {
+    return Promise.reject(error);
+  }
   if (loaded === undefined) {
     s.regenerate = false;
-    if (isEmpty(s)) return "unchanged";
+    if (isEmpty(s)) return UNCHANGED;
   }
   const writes = loaded === undefined || s.regenerate || hasChanged(s, loaded, payload);
-  // Checked once, before any write; no schema, no await.
-  if (writes && config.schema !== undefined) await validateForWrite(config, s.contents.data);
-  if (loaded === undefined) return create(config, s, payload, now);
-  if (s.regenerate) return regenerate(config, s, now);
-  if (writes) return update(config, s, payload, now);
-  const outcome = await touchIfDue(config, s, now);
-  if (s.resign) s.cookie = "set";
-  return outcome;
+  const write = (): Promise<Outcome> => {
+    if (loaded === undefined) return create(config, s, payload, now);
+    if (s.regenerate) return regenerate(config, s, now);
+    if (writes) return update(config, s, payload, now);
+    return touchIfDue(config, s, now).then((outcome) => {
+      if (s.resign) s.cookie = "set";
+      return outcome;
+    });
+  };
+  // Checked once, before any write; without a schema, no promise in between.
+  return writes && config.schema !== undefined
+    ? validateForWrite(config, s.contents.data).then(write)
+    : write();
 }

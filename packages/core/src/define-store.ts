@@ -281,7 +281,7 @@ export function defineStore(definition: StoreDefinition): SessionStore {
       run("set", () => {
         const k = checkKey(name, "set", key);
         const version = checkVersion(name, "set", options, 0) as number;
-        return backend.set(k, checkRecord(name, "set", k, record), version);
+        return backend.set(k, checkRecord(name, "set", record), version);
       }),
     destroy: (key) => run("destroy", () => backend.destroy(checkKey(name, "destroy", key))),
     close: () => {
@@ -317,7 +317,7 @@ export function defineStore(definition: StoreDefinition): SessionStore {
         const from = checkKey(name, "rename", oldKey);
         const to = checkKey(name, "rename", newKey);
         if (from === to) throw storeArgumentError(name, "rename(): the two keys are the same");
-        const checkedRecord = checkRecord(name, "rename", to, record);
+        const checkedRecord = checkRecord(name, "rename", record);
         const result = await rename.call(
           backend,
           from,

@@ -1,6 +1,6 @@
 import { ErrorCode, isSessionError, SessionError } from "./errors.js";
 import {
-  assertStorable,
+  assertStorableRecord,
   isStorableText,
   isStoreKey,
   MAX_USER_ID_LENGTH,
@@ -85,14 +85,9 @@ export function checkVersion(
   return ifVersion as number;
 }
 
-export function checkRecord(
-  name: string,
-  operation: string,
-  key: string,
-  record: unknown,
-): SessionRecord {
+export function checkRecord(name: string, operation: string, record: unknown): SessionRecord {
   try {
-    assertStorable(name, key, record as SessionRecord);
+    assertStorableRecord(name, record as SessionRecord);
   } catch (error) {
     if (error instanceof TypeError) {
       throw storeArgumentError(name, `${operation}(): ${error.message.replace(`${name}: `, "")}`);

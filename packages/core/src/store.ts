@@ -191,7 +191,14 @@ export function assertStorable(storeName: string, key: string, record?: SessionR
   if (!isStoreKey(key)) {
     throw new TypeError(`${storeName}: a store key is 64 lowercase hex characters`);
   }
-  if (record === undefined) return;
+  if (record !== undefined) assertStorableRecord(storeName, record);
+}
+
+/**
+ * The record half of {@link assertStorable}, for a key already checked (or
+ * derived by core): the same `TypeError`s and `INVALID_DATA`.
+ */
+export function assertStorableRecord(storeName: string, record: SessionRecord): void {
   if (record === null || typeof record !== "object" || typeof record.payload !== "string") {
     throw new TypeError(`${storeName}: record.payload must be a string`);
   }
