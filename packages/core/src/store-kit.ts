@@ -23,6 +23,7 @@ export type { StoreProvider } from "./registry.js";
 export { storeKeyOf } from "./signing.js";
 export {
   assertStorable,
+  assertStorableRecord,
   CAPABILITY_NAMES,
   type ConditionalOptions,
   defineCapabilities,
