@@ -420,8 +420,8 @@ function writeState(
       return outcome;
     });
   };
-  // Checked once, before any write; without a schema, no promise in between.
-  return writes && config.schema !== undefined
-    ? validateForWrite(config, s.contents.data).then(write)
-    : write();
+  // Checked once, before any write; no promise in between unless the schema is async.
+  const checked =
+    writes && config.schema !== undefined ? validateForWrite(config, s.contents.data) : undefined;
+  return checked === undefined ? write() : checked.then(write);
 }

@@ -2,7 +2,7 @@ import { FORBIDDEN_KEYS } from "./codec.js";
 import type { Config } from "./config.js";
 import type { Contents } from "./envelope.js";
 import { ErrorCode, SessionError } from "./errors.js";
-import { describeIssues } from "./standard-schema.js";
+import { describeIssues, type StandardSchemaResult } from "./standard-schema.js";
 
 /**
  * Session data across deploys: stored data is brought to the manager's
@@ -16,29 +16,50 @@ export type LoadedData =
   /** Invalid for this deploy; `newer` when a newer deploy wrote it (never deleted). */
   | { readonly verdict: "invalid"; readonly newer: boolean; readonly reason: string };
 
-/** `undefined` when `data` passes the schema (or there is none), else why not. */
-async function validate(
-  config: Config,
-  data: Record<string, unknown>,
-): Promise<string | undefined> {
+const OK: LoadedData = { verdict: "ok" };
+
+/** Why data fails the schema, or `undefined` when it passes. */
+type Reason = string | undefined;
+
+const reasonOf = (result: StandardSchemaResult<unknown>): Reason =>
+  result.issues === undefined ? undefined : describeIssues(result.issues);
+
+/**
+ * `undefined` when `data` passes the schema (or there is none), else why not:
+ * at once when the schema answers synchronously (zod, valibot and most do), so
+ * a checked load or write takes no promise for it.
+ */
+function validate(config: Config, data: Record<string, unknown>): Reason | Promise<Reason> {
   const { schema } = config;
   if (schema === undefined) return undefined;
-  // The schema sees a plain object, as the app wrote it.
-  const result = await schema["~standard"].validate({ ...data });
-  return result.issues === undefined ? undefined : describeIssues(result.issues);
+  let result: StandardSchemaResult<unknown> | PromiseLike<StandardSchemaResult<unknown>>;
+  try {
+    // The schema sees a plain object, as the app wrote it.
+    result = schema["~standard"].validate({ ...data });
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return isThenable(result) ? Promise.resolve(result).then(reasonOf) : reasonOf(result);
 }
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
+
+/** The verdict on data at the current version, from the schema's reason. */
+const verdictOf = (reason: Reason): LoadedData =>
+  reason === undefined ? OK : { verdict: "invalid", newer: false, reason };
 
 /** Runs `upgrade` and the schema on freshly loaded contents, changing them in place. */
 export function checkLoadedData(
   config: Config,
   contents: Contents,
 ): LoadedData | Promise<LoadedData> {
-  // Nothing to upgrade and no schema: the common case answers without a promise.
-  if (config.schema === undefined && contents.version === config.version) return OK;
-  return checkAndUpgrade(config, contents);
+  if (contents.version !== config.version) return checkAndUpgrade(config, contents);
+  // Data at the current version: no schema, or one that answers at once, takes no promise.
+  const reason = validate(config, contents.data);
+  return reason instanceof Promise ? reason.then(verdictOf) : verdictOf(reason);
 }
-
-const OK: LoadedData = { verdict: "ok" };
 
 async function checkAndUpgrade(config: Config, contents: Contents): Promise<LoadedData> {
   const newer = contents.version > config.version;
@@ -69,17 +90,30 @@ async function checkAndUpgrade(config: Config, contents: Contents): Promise<Load
   return upgraded ? { verdict: "upgraded" } : OK;
 }
 
-/** Fails with `INVALID_DATA`, before anything is written, when the schema refuses `data`. */
-export async function validateForWrite(
+/**
+ * Fails with `INVALID_DATA`, before anything is written, when the schema
+ * refuses `data`: a rejected promise, never a throw. `undefined` when the data
+ * passed at once.
+ */
+export function validateForWrite(
   config: Config,
   data: Record<string, unknown>,
-): Promise<void> {
-  const reason = await validate(config, data);
-  if (reason !== undefined) {
-    throw new SessionError(
-      ErrorCode.INVALID_DATA,
-      `session data does not match the schema: ${reason}`,
-      { store: config.store.name, operation: "set" },
-    );
+): Promise<void> | undefined {
+  const refuse = (reason: Reason): void => {
+    if (reason !== undefined) {
+      throw new SessionError(
+        ErrorCode.INVALID_DATA,
+        `session data does not match the schema: ${reason}`,
+        { store: config.store.name, operation: "set" },
+      );
+    }
+  };
+  const reason = validate(config, data);
+  if (reason instanceof Promise) return reason.then(refuse);
+  try {
+    refuse(reason);
+  } catch (error) {
+    return Promise.reject(error);
   }
+  return undefined;
 }

@@ -69,6 +69,52 @@ describe("schema, version and upgrade", () => {
     expect(h.store.calls.set).toBeUndefined();
   });
 
+  it("an async schema judges loads and writes as a synchronous one does; a schema that throws fails them", async () => {
+    const asyncSchema: StandardSchemaV1<unknown, V2> = {
+      "~standard": {
+        ...v2Schema["~standard"],
+        validate: async (value) => v2Schema["~standard"].validate(value),
+      },
+    };
+    let broken = false;
+    const throwing: StandardSchemaV1<unknown, V2> = {
+      "~standard": {
+        ...v2Schema["~standard"],
+        validate: (value) => {
+          if (broken) throw new Error("schema bug (test)");
+          return v2Schema["~standard"].validate(value);
+        },
+      },
+    };
+    const v1 = harness<Record<string, unknown>>();
+    const first = await v1.sessions.load(v1.request());
+    const bad = v1.cookieFrom((await first.set("cart", "not a list").commit()).headers);
+    const second = await v1.sessions.load(v1.request());
+    const good = v1.cookieFrom((await second.set("cart", ["a"]).commit()).headers);
+    let stored = ["a"];
+    for (const [index, schema] of [v2Schema, asyncSchema].entries()) {
+      const h = harness<V2>({ store: v1.store, schema, onInvalid: "error" });
+      await expect(h.sessions.load(h.request(bad))).rejects.toMatchObject({
+        code: ErrorCode.INVALID_DATA,
+      });
+      const session = await h.sessions.load(h.request(good));
+      expect(session.get("cart")).toEqual(stored);
+      session.set("cart", [1 as unknown as string]);
+      await expect(session.commit()).rejects.toMatchObject({ code: ErrorCode.INVALID_DATA });
+      stored = [`b${index}`];
+      session.set("cart", stored);
+      expect((await session.commit()).outcome).toBe("updated");
+    }
+    const h = harness<V2>({ store: v1.store, schema: throwing });
+    const session = await h.sessions.load(h.request(good));
+    broken = true;
+    session.set("cart", ["c"]);
+    await expect(session.commit()).rejects.toThrow("schema bug (test)");
+    await expect(h.sessions.load(h.request(good))).rejects.toThrow("schema bug (test)");
+    broken = false;
+    expect((await h.sessions.load(h.request(good))).get("cart")).toEqual(stored);
+  });
+
   it("a session written by version 1 is upgraded on load and written back as version 2", async () => {
     const v1 = harness<Record<string, unknown>>();
     const first = await v1.sessions.load(v1.request());
