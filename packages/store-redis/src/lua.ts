@@ -46,7 +46,8 @@ end
 -- Writes a whole record (the caller checked e > NOW). i is the user index score, or nil.
 -- clear: a hash is there whose fields HSET would not all overwrite (an owner
 -- field the new record drops): delete it first. Otherwise HSET overwrites.
-local function write(sk, m, p, e, c, v, u, i, clear)
+-- is_new: a create, whose key enters the key index; an update's entry is there since its create.
+local function write(sk, m, p, e, c, v, u, i, clear, is_new)
   if clear then redis.call('UNLINK', sk) end
   if u == '' then
     redis.call('HSET', sk, 'p', p, 'e', e, 'c', c, 'v', v)
@@ -54,7 +55,7 @@ local function write(sk, m, p, e, c, v, u, i, clear)
     redis.call('HSET', sk, 'p', p, 'e', e, 'c', c, 'v', v, 'u', u, 'i', string.format('%d', i))
   end
   redis.call('PEXPIRE', sk, string.format('%d', tonumber(e) - NOW))
-  redis.call('ZADD', K_INDEX, 0, m)
+  if is_new then redis.call('ZADD', K_INDEX, 0, m) end
   redis.call('ZADD', E_INDEX, e, m)
 end
 
@@ -96,9 +97,10 @@ return {1, f[1], f[2], f[3], f[4], f[5] or ''}
 export const SET = `${BUCKET_PRELUDE}
 local sk, m, if_version = KEYS[1], ARGV[3], ARGV[4]
 local p, e, c, v, u, indexed = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
-local t = redis.call('TYPE', sk).ok
+local t = 'hash'
 local old_u, old_i = nil, nil
 if if_version == '0' then
+  t = redis.call('TYPE', sk).ok
   if t == 'hash' then
     local old_e = int(redis.call('HGET', sk, 'e'))
     if not old_e or old_e > NOW then return 0 end
@@ -110,9 +112,10 @@ if if_version == '0' then
     return 0
   end
 else
-  if t ~= 'hash' then return 0 end
-  local f = redis.call('HMGET', sk, 'v', 'e', 'u', 'i')
-  if f[1] ~= if_version then return 0 end
+  -- No TYPE first: HMGET on a value of another type fails with WRONGTYPE, which
+  -- counts as a failed condition (get() reports and deletes that value).
+  local f = redis.pcall('HMGET', sk, 'v', 'e', 'u', 'i')
+  if f.err or f[1] ~= if_version then return 0 end
   local old_e = int(f[2])
   if not old_e or old_e <= NOW then
     remove(sk, m)
@@ -135,7 +138,7 @@ if u ~= '' then
   if i < ne then return 2 end
 end
 -- old_u is false (no owner) or the old owner: an owner dropped leaves u and i behind.
-write(sk, m, p, e, c, v, u, i, t == 'hash' and (not old_u) ~= (u == ''))
+write(sk, m, p, e, c, v, u, i, t == 'hash' and (not old_u) ~= (u == ''), if_version == '0')
 if if_version == '0' then prune() end
 return 1
 `;
@@ -154,8 +157,9 @@ return 1
  */
 export const TOUCH = `${BUCKET_PRELUDE}
 local sk, m, e, if_version = KEYS[1], ARGV[3], ARGV[4], ARGV[5]
-if redis.call('TYPE', sk).ok ~= 'hash' then return {0} end
-local f = redis.call('HMGET', sk, 'v', 'e', 'u', 'i')
+-- A value of another type (WRONGTYPE) or none: nothing to touch.
+local f = redis.pcall('HMGET', sk, 'v', 'e', 'u', 'i')
+if f.err then return {0} end
 local old_e = int(f[2])
 if not f[1] or not old_e then return {0} end
 if old_e <= NOW then
