@@ -129,6 +129,9 @@ export function resolveConfig(options: SessionManagerOptions): Config {
   if (instrumentation !== undefined && typeof instrumentation?.wrap !== "function") {
     invalid("instrumentation must have a wrap(operation, run) method");
   }
+  if (instrumentation?.recording !== undefined && typeof instrumentation.recording !== "function") {
+    invalid("instrumentation.recording must be a function, when given");
+  }
   const { schema, upgrade } = options;
   if (schema !== undefined && !isStandardSchema(schema)) {
     invalid("schema must be a Standard Schema (zod 4, valibot 1, arktype 2, …)");
@@ -207,4 +210,15 @@ export function resolveConfig(options: SessionManagerOptions): Config {
     handleOf,
     emit,
   };
+}
+
+/**
+ * The manager's instrumentation if it records anything now, else `undefined`:
+ * each load, commit and store call asks once, and runs unwrapped without it.
+ */
+export function activeInstrumentation(config: Config): SessionInstrumentation | undefined {
+  const { instrumentation } = config;
+  return instrumentation === undefined || instrumentation.recording?.() === false
+    ? undefined
+    : instrumentation;
 }

@@ -1,4 +1,4 @@
-import { resolveConfig } from "./config.js";
+import { activeInstrumentation, resolveConfig } from "./config.js";
 import { loadState } from "./load.js";
 import { objectSlot } from "./object-slot.js";
 import { SessionImpl } from "./session.js";
@@ -81,7 +81,7 @@ export function createSessionManager<
       }
       let session = loaded.get(request);
       if (session === undefined) {
-        const { instrumentation } = config;
+        const instrumentation = activeInstrumentation(config);
         let state: Promise<SessionState>;
         try {
           state =

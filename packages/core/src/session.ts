@@ -1,6 +1,6 @@
 import { FORBIDDEN_KEYS } from "./codec.js";
 import { commitState, UNCHANGED } from "./commit.js";
-import type { Config } from "./config.js";
+import { activeInstrumentation, type Config } from "./config.js";
 import { decodeContents, emptyContents } from "./envelope.js";
 import { ErrorCode, SessionError } from "./errors.js";
 import { cookieMaxAge, responseHeaders, VARY_ONLY } from "./response-headers.js";
@@ -235,7 +235,7 @@ export class SessionImpl<Data extends object, Flash extends object>
   #commitState(): Promise<CommitResult["outcome"]> {
     const config = this.#config;
     const s = this.#s;
-    const { instrumentation } = config;
+    const instrumentation = activeInstrumentation(config);
     return instrumentation === undefined
       ? commitState(config, s)
       : instrumentation.wrap(

@@ -1,4 +1,4 @@
-import type { Config } from "./config.js";
+import { activeInstrumentation, type Config } from "./config.js";
 import { ErrorCode, isSessionError, SessionError } from "./errors.js";
 
 /**
@@ -11,7 +11,7 @@ export function storeCall<T>(
   operation: string,
   call: () => Promise<T>,
 ): Promise<T> {
-  const { instrumentation } = config;
+  const instrumentation = activeInstrumentation(config);
   if (instrumentation === undefined) return guardedCall(config, operation, call);
   return instrumentation.wrap(
     { kind: "store", operation, store: config.store.name, sessionName: config.cookieName },
@@ -34,7 +34,7 @@ export function storeCallThen<T, R>(
   call: () => Promise<T>,
   onValue: (value: T) => R | PromiseLike<R>,
 ): Promise<R> {
-  if (config.instrumentation !== undefined || config.deadlines !== undefined) {
+  if (config.deadlines !== undefined || activeInstrumentation(config) !== undefined) {
     return storeCall(config, operation, call).then(onValue);
   }
   let answer: Promise<T>;

@@ -215,6 +215,13 @@ export interface SessionInstrumentation {
     operation: InstrumentedOperation,
     run: (details: (details: OperationDetails) => void) => Promise<T>,
   ): Promise<T>;
+  /**
+   * Whether `wrap` would record anything now. Where it answers `false`, core
+   * runs the operation without calling `wrap` (no operation object, no extra
+   * promise), so instrumentation with nothing to record costs nothing.
+   * Optional: without it, every operation goes through `wrap`.
+   */
+  readonly recording?: (() => boolean) | undefined;
 }
 
 /** A request, as far as sessions care: a Fetch `Request`, `Headers`, or a Node `IncomingMessage`. */

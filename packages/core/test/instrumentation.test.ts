@@ -50,6 +50,30 @@ const summary = (entries: Entry[]) =>
   );
 
 describe("instrumentation hooks", () => {
+  it("while recording() answers false no operation goes through wrap(); once true, every one does", async () => {
+    const instrumentation = recorder();
+    let recording = false;
+    const h = harness({ instrumentation: { ...instrumentation, recording: () => recording } });
+    const first = await h.sessions.load(h.request());
+    first.set("count", 1);
+    const cookie = h.cookieFrom((await first.commit()).headers);
+    const quiet = await h.sessions.load(h.request(cookie));
+    await quiet.set("count", 2).commit();
+    expect(instrumentation.entries).toEqual([]);
+    recording = true;
+    const loud = await h.sessions.load(h.request(cookie));
+    await loud.set("count", 3).commit();
+    expect(summary(instrumentation.entries)).toEqual([
+      "load:load found",
+      "  store:get",
+      "commit:commit updated",
+      "  store:set",
+    ]);
+    expect(() => harness({ instrumentation: { ...recorder(), recording: true as never } })).toThrow(
+      /instrumentation.recording must be a function/,
+    );
+  });
+
   it("wrap() sees each load, commit and store call, store calls nested inside", async () => {
     const instrumentation = recorder();
     const h = harness({ instrumentation });

@@ -191,8 +191,8 @@ function createInstruments(meter: Meter, options: SessionTelemetryOptions): Inst
  * store key or a user id.
  *
  * While no OpenTelemetry SDK is registered (the global API's no-op
- * providers), each operation only checks that and runs untouched: no span,
- * no clock read, no allocation.
+ * providers), `recording()` says so and core runs each operation without
+ * calling `wrap`: no span, no clock read, no allocation, no extra promise.
  *
  * @throws TypeError when `liveSessions` is set without a `store` that
  *   declares the `count` capability.
@@ -261,6 +261,10 @@ export function sessionTelemetry(options: SessionTelemetryOptions = {}): Session
   if (metering) currentInstruments();
 
   return {
+    // Nothing registered to record: core runs each operation without calling wrap.
+    recording: () =>
+      (tracing && currentTracer() !== undefined) ||
+      (metering && currentInstruments() !== undefined),
     wrap<T>(
       operation: InstrumentedOperation,
       run: (details: (details: OperationDetails) => void) => Promise<T>,

@@ -38,6 +38,25 @@ describe("sessionTelemetry() with the global providers", () => {
     expect(wrapped).toBe(answer);
     await expect(wrapped).resolves.toBe("value");
     expect(reported).toBe(1);
+    // And core does not even call wrap(): recording() tells it there is nothing to record.
+    expect(instrumentation.recording?.()).toBe(false);
+  });
+
+  it("recording() turns true when an SDK registers, and stays false for what is switched off", async () => {
+    const tracesOnly = sessionTelemetry({ metrics: false });
+    const metricsOnly = sessionTelemetry({ traces: false });
+    const nothing = sessionTelemetry({ traces: false, metrics: false });
+    const sdk = createSdk();
+    try {
+      expect(trace.setGlobalTracerProvider(sdk.tracerProvider)).toBe(true);
+      expect(tracesOnly.recording?.()).toBe(true);
+      expect(metricsOnly.recording?.()).toBe(false);
+      expect(metrics.setGlobalMeterProvider(sdk.meterProvider)).toBe(true);
+      expect(metricsOnly.recording?.()).toBe(true);
+      expect(nothing.recording?.()).toBe(false);
+    } finally {
+      await sdk.shutdown();
+    }
   });
 
   it("an SDK registered after sessionTelemetry() is picked up at the next operation", async () => {
