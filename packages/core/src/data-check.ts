@@ -99,21 +99,16 @@ export function validateForWrite(
   config: Config,
   data: Record<string, unknown>,
 ): Promise<void> | undefined {
-  const refuse = (reason: Reason): void => {
-    if (reason !== undefined) {
-      throw new SessionError(
-        ErrorCode.INVALID_DATA,
-        `session data does not match the schema: ${reason}`,
-        { store: config.store.name, operation: "set" },
-      );
-    }
-  };
+  const refused = (reason: string): SessionError =>
+    new SessionError(ErrorCode.INVALID_DATA, `session data does not match the schema: ${reason}`, {
+      store: config.store.name,
+      operation: "set",
+    });
   const reason = validate(config, data);
-  if (reason instanceof Promise) return reason.then(refuse);
-  try {
-    refuse(reason);
-  } catch (error) {
-    return Promise.reject(error);
+  if (reason instanceof Promise) {
+    return reason.then((late) => {
+      if (late !== undefined) throw refused(late);
+    });
   }
-  return undefined;
+  return reason === undefined ? undefined : Promise.reject(refused(reason));
 }

@@ -34,19 +34,9 @@ export function storeCallThen<T, R>(
   call: () => Promise<T>,
   onValue: (value: T) => R | PromiseLike<R>,
 ): Promise<R> {
-  if (config.deadlines !== undefined || activeInstrumentation(config) !== undefined) {
-    return storeCall(config, operation, call).then(onValue);
-  }
-  let answer: Promise<T>;
-  try {
-    answer = call();
-  } catch (error) {
-    return Promise.reject(failure(config, operation, error));
-  }
-  // The store answers or times out by itself, within storeTimeoutMs.
-  return Promise.resolve(answer).then(onValue, (error: unknown) =>
-    Promise.reject(failure(config, operation, error)),
-  );
+  return activeInstrumentation(config) === undefined
+    ? guardedCall(config, operation, call, onValue)
+    : storeCall(config, operation, call).then(onValue);
 }
 
 /** The error a store call fails with, reported once as a `store-error` event. */
@@ -64,12 +54,18 @@ function failure(config: Config, operation: string, error: unknown): unknown {
 }
 
 /**
- * Settles with the store's answer, or rejects with `STORE_TIMEOUT` once
- * `storeTimeoutMs` pass without one: whatever a store does, a request never
- * waits longer, and a late answer is ignored. One promise per call, no
- * `async` frame: this runs on every store call of every request.
+ * Settles with the store's answer (passed through `onValue` when given), or
+ * rejects with `STORE_TIMEOUT` once `storeTimeoutMs` pass without one:
+ * whatever a store does, a request never waits longer, and a late answer is
+ * ignored. No `async` frame, and one promise per call where the store bounds
+ * its own calls: this runs on every store call of every request.
  */
-function guardedCall<T>(config: Config, operation: string, call: () => Promise<T>): Promise<T> {
+function guardedCall<T, R = T>(
+  config: Config,
+  operation: string,
+  call: () => Promise<T>,
+  onValue?: (value: T) => R | PromiseLike<R>,
+): Promise<R> {
   let answer: Promise<T>;
   try {
     answer = call();
@@ -78,12 +74,13 @@ function guardedCall<T>(config: Config, operation: string, call: () => Promise<T
   }
   const { deadlines } = config;
   if (deadlines === undefined) {
-    // The store answers or times out by itself, within storeTimeoutMs.
-    return Promise.resolve(answer).then(undefined, (error: unknown) =>
+    // The store answers or times out by itself, within storeTimeoutMs. What
+    // onValue throws is passed on as it is, never reported as a store failure.
+    return Promise.resolve(answer).then(onValue, (error: unknown) =>
       Promise.reject(failure(config, operation, error)),
-    );
+    ) as Promise<R>;
   }
-  return new Promise<T>((resolve, reject) => {
+  const watched = new Promise<T>((resolve, reject) => {
     let timedOut = false;
     const settle = deadlines.watch(() => {
       timedOut = true;
@@ -107,4 +104,5 @@ function guardedCall<T>(config: Config, operation: string, call: () => Promise<T
       },
     );
   });
+  return (onValue === undefined ? watched : watched.then(onValue)) as Promise<R>;
 }
