@@ -1,6 +1,7 @@
 import * as crypto from "node:crypto";
 import { createHash, createHmac, createSecretKey, randomBytes, timingSafeEqual } from "node:crypto";
 import { ErrorCode, SessionError } from "./errors.js";
+import { rememberStoreKey } from "./store.js";
 
 /** Session ids are 256 bits from the CSPRNG. */
 const ID_BYTES = 32;
@@ -108,9 +109,11 @@ const oneShotHash = (
 
 /** The store key of an id: lowercase hex SHA-256. Stores never see the id itself. */
 export function storeKeyOf(id: string): string {
-  return oneShotHash === undefined
-    ? createHash("sha256").update(id).digest("hex")
-    : oneShotHash("sha256", id, "hex");
+  return rememberStoreKey(
+    oneShotHash === undefined
+      ? createHash("sha256").update(id).digest("hex")
+      : oneShotHash("sha256", id, "hex"),
+  );
 }
 
 /**

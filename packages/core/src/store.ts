@@ -149,9 +149,34 @@ const hasWellFormed = typeof (String.prototype as Partial<WellFormed>).isWellFor
 /** Longest user id the per-user index accepts, in UTF-16 code units. */
 export const MAX_USER_ID_LENGTH = 512;
 
+/**
+ * The last few store keys known to be well formed: those core derived and
+ * those a check passed. Every store call checks its key (a load's `get`, then
+ * the commit's write), and the pattern test of 64 characters costs about as
+ * much as the hash that made the key; equality with a known key is proof
+ * enough, as strings are immutable.
+ */
+const KNOWN_KEYS: string[] = Array.from({ length: 8 }, () => "0".repeat(64));
+let nextKnownKey = 0;
+
+/**
+ * Records a well-formed store key (one core derived, or one that passed the
+ * pattern) so the checks of the calls that follow are an equality test.
+ * Internal: only ever given keys that are well formed.
+ */
+export function rememberStoreKey(key: string): string {
+  KNOWN_KEYS[nextKnownKey] = key;
+  nextKnownKey = (nextKnownKey + 1) & 7;
+  return key;
+}
+
 /** Whether `value` is a store key as core derives it: 64 lowercase hex characters. */
 export function isStoreKey(value: unknown): value is string {
-  return typeof value === "string" && STORE_KEY.test(value);
+  if (typeof value !== "string") return false;
+  for (let i = 0; i < 8; i++) if (KNOWN_KEYS[i] === value) return true;
+  if (!STORE_KEY.test(value)) return false;
+  rememberStoreKey(value);
+  return true;
 }
 
 /**

@@ -12,7 +12,8 @@ import {
 } from "@sessionkit/core/store";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isStorableText } from "../src/store.js";
+import { storeKeyOf } from "../src/signing.js";
+import { isStorableText, isStoreKey } from "../src/store.js";
 import { mapStore } from "./map-store.js";
 
 const KEY = "a".repeat(64);
@@ -149,6 +150,36 @@ describe("defineStore(): one answer per call for every store", () => {
       ),
       { numRuns: 20_000 },
     );
+  });
+
+  it("isStoreKey() answers as the pattern does, whatever keys it remembered before", () => {
+    // Keys core derives and keys that passed are remembered, so the next check
+    // is an equality test: no near miss of a remembered key may pass with it.
+    const pattern = /^[0-9a-f]{64}$/;
+    const nearMiss = (key: string, at: number, unit: string): string =>
+      key.slice(0, at) + unit + key.slice(at + 1);
+    fc.assert(
+      fc.property(
+        fc.string(),
+        fc.nat({ max: 63 }),
+        fc.constantFrom("A", "F", "g", "-", "\0", "é", "\uD800"),
+        fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: 63, maxLength: 65 }),
+        (id, at, unit, hex) => {
+          const derived = storeKeyOf(id);
+          expect(isStoreKey(derived)).toBe(true);
+          const miss = nearMiss(derived, at, unit);
+          expect(isStoreKey(miss)).toBe(false);
+          expect(isStoreKey(derived.toUpperCase())).toBe(/^[0-9]*$/.test(derived));
+          expect(isStoreKey(`${derived} `)).toBe(false);
+          expect(isStoreKey(hex)).toBe(pattern.test(hex));
+          expect(isStoreKey(hex)).toBe(pattern.test(hex));
+        },
+      ),
+      { numRuns: 5_000 },
+    );
+    expect(isStoreKey("0".repeat(64))).toBe(true);
+    expect(isStoreKey(undefined)).toBe(false);
+    expect(isStoreKey("")).toBe(false);
   });
 
   it("rename() onto a live key is a TypeError and changes nothing", async () => {
