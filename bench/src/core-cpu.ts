@@ -5,6 +5,9 @@ import { cookiePair } from "./sessionkit-subject.js";
 import { SECRET } from "./subject.js";
 import { type BenchData, median, sessionData } from "./workload.js";
 
+/** Shortest warm-up before the measured blocks. */
+const WARM_UP_MS = 5_000;
+
 /** The measured cycles: without a schema, and with a zod schema validating loads and writes. */
 export const CORE_CYCLES = [
   "unchanged",
@@ -74,10 +77,13 @@ export async function measureCoreCpu(
   };
   // Interleaved blocks (in order, then in reverse order, …), as for the HTTP apps.
   const block = Math.max(1, Math.round(iterations / repetitions));
-  // Warm-up: two rounds of blocks, unmeasured. process.cpuUsage() counts every
-  // thread, so the optimising compiler's work on a cycle still being compiled
-  // would land on the first measured blocks (they measured up to twice the rest).
-  for (let round = 0; round < 2; round++) {
+  // Warm-up: rounds of blocks, unmeasured, for at least WARM_UP_MS. process.cpuUsage()
+  // counts every thread, so the optimising compiler's work on a cycle still being
+  // compiled, and the collector's while the heap is still growing to its working
+  // size, would land on the first measured blocks (with two rounds, the first two
+  // repetitions still measured 10–30 % above the other three).
+  const warmUpEnds = Date.now() + WARM_UP_MS;
+  for (let round = 0; round < 2 || Date.now() < warmUpEnds; round++) {
     for (const cycle of CORE_CYCLES) {
       const run = cycles[cycle];
       for (let i = 0; i < block; i++) await run(cookies[i % cookies.length] as string);
