@@ -13,14 +13,11 @@ export interface ObjectSlot<T> {
 /**
  * An {@link ObjectSlot} that keeps its value on the object itself, under a
  * symbol of its own that is not enumerable (it never shows in `Object.keys`,
- * spreads, JSON or `console.log`), and in a `WeakMap` for an object that takes
- * no new property (frozen, sealed, or a Proxy that refuses) or whose
- * prototype was replaced after it was made, as Express does to every request
- * and response. A property is the cheaper of the two on a plain request (a
- * `WeakMap` entry adds garbage-collector work for every request); on an
- * object whose prototype was replaced, Node 20 and 22 build a new hidden
- * class for every property added, 2 to 5 µs each, and the `WeakMap` is
- * cheaper.
+ * spreads, JSON or `console.log`), and in a `WeakMap` only for an object that
+ * takes no new property (frozen, sealed, or a Proxy that refuses). A `WeakMap`
+ * entry per request costs the garbage collector about 3 µs per request (the
+ * ephemeron bookkeeping of a table whose keys die young); a property costs a
+ * tenth of that.
  *
  * @param description - The symbol's description, for debugging.
  *
@@ -50,9 +47,7 @@ export function objectSlot<T>(description: string): ObjectSlot<T> {
       }
       let placed: boolean;
       try {
-        placed =
-          !prototypeReplaced(target) &&
-          Reflect.defineProperty(target, slot, { value, writable: true });
+        placed = Reflect.defineProperty(target, slot, { value, writable: true });
       } catch {
         placed = false; // a Proxy whose trap throws
       }
@@ -62,16 +57,4 @@ export function objectSlot<T>(description: string): ObjectSlot<T> {
       }
     },
   };
-}
-
-/**
- * Whether `target`'s prototype is not the one its constructor gives, as after
- * `Object.setPrototypeOf`. An object without a prototype, or whose prototype
- * has no constructor, counts as made that way.
- */
-function prototypeReplaced(target: object): boolean {
-  const prototype: unknown = Reflect.getPrototypeOf(target);
-  if (prototype === null) return false;
-  const made = (prototype as { constructor?: { prototype?: unknown } }).constructor;
-  return typeof made === "function" && made.prototype !== prototype;
 }
