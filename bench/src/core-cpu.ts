@@ -79,9 +79,10 @@ export async function measureCoreCpu(
   const block = Math.max(1, Math.round(iterations / repetitions));
   // Warm-up: rounds of blocks, unmeasured, for at least WARM_UP_MS. process.cpuUsage()
   // counts every thread, so the optimising compiler's work on a cycle still being
-  // compiled, and the collector's while the heap is still growing to its working
-  // size, would land on the first measured blocks (with two rounds, the first two
-  // repetitions still measured 10–30 % above the other three).
+  // compiled, and the collector's while the heap grows to its working size, would
+  // land on the first measured blocks: one long run settles after about 0.6 s.
+  // (The first one or two repetitions can still measure 10–30 % above the rest: a
+  // block pays for old-generation garbage the block before it promoted.)
   const warmUpEnds = Date.now() + WARM_UP_MS;
   for (let round = 0; round < 2 || Date.now() < warmUpEnds; round++) {
     for (const cycle of CORE_CYCLES) {

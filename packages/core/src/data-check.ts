@@ -99,16 +99,20 @@ export function validateForWrite(
   config: Config,
   data: Record<string, unknown>,
 ): Promise<void> | undefined {
-  const refused = (reason: string): SessionError =>
-    new SessionError(ErrorCode.INVALID_DATA, `session data does not match the schema: ${reason}`, {
-      store: config.store.name,
-      operation: "set",
-    });
   const reason = validate(config, data);
   if (reason instanceof Promise) {
     return reason.then((late) => {
-      if (late !== undefined) throw refused(late);
+      if (late !== undefined) throw refused(config, late);
     });
   }
-  return reason === undefined ? undefined : Promise.reject(refused(reason));
+  return reason === undefined ? undefined : Promise.reject(refused(config, reason));
+}
+
+/** The `INVALID_DATA` of a write the schema refused. */
+function refused(config: Config, reason: string): SessionError {
+  return new SessionError(
+    ErrorCode.INVALID_DATA,
+    `session data does not match the schema: ${reason}`,
+    { store: config.store.name, operation: "set" },
+  );
 }

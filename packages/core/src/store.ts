@@ -166,14 +166,14 @@ let nextKnownKey = 0;
  */
 export function rememberStoreKey(key: string): string {
   KNOWN_KEYS[nextKnownKey] = key;
-  nextKnownKey = (nextKnownKey + 1) & 7;
+  nextKnownKey = (nextKnownKey + 1) % KNOWN_KEYS.length;
   return key;
 }
 
 /** Whether `value` is a store key as core derives it: 64 lowercase hex characters. */
 export function isStoreKey(value: unknown): value is string {
   if (typeof value !== "string") return false;
-  for (let i = 0; i < 8; i++) if (KNOWN_KEYS[i] === value) return true;
+  if (KNOWN_KEYS.includes(value)) return true;
   if (!STORE_KEY.test(value)) return false;
   rememberStoreKey(value);
   return true;
