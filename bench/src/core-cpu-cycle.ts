@@ -1,0 +1,80 @@
+import { createSessionManager } from "@sessionkit/core";
+import { createMemoryStore } from "@sessionkit/store-memory";
+import { z } from "zod";
+import type { CoreCycle } from "./core-cpu.js";
+import { cookiePair } from "./sessionkit-subject.js";
+import { SECRET } from "./subject.js";
+import { type BenchData, sessionData } from "./workload.js";
+
+/**
+ * Child process measuring one kind of core cycle (`process.argv[2]`), so its
+ * heap holds only its own garbage: a block never pays for old-generation
+ * garbage another kind promoted. Protocol over IPC, one message at a time:
+ * `{ warmUp: ms }` → `{ warmedUp: cycles }`; `{ block: n }` → `{ cpu, wall }`
+ * (µs per cycle over `n` cycles).
+ */
+const kind = process.argv[2] as CoreCycle;
+const change = kind.startsWith("changed");
+
+const store = createMemoryStore({ maxEntries: 10_000, gcIntervalMs: false });
+// The same sessions, checked on load and on write by a schema of their shape.
+const schema = z.object({
+  userId: z.string(),
+  roles: z.array(z.string()),
+  csrf: z.string(),
+  cart: z.array(z.object({ sku: z.string(), qty: z.number().int(), priceCents: z.number() })),
+  visits: z.number().int(),
+});
+const manager = kind.endsWith("zod schema")
+  ? createSessionManager({ store, secrets: [SECRET], schema })
+  : createSessionManager<BenchData>({ store, secrets: [SECRET] });
+
+const cookies: string[] = [];
+for (let i = 0; i < 1_000; i++) {
+  const session = await manager.load({ headers: {} });
+  const data = sessionData(i);
+  for (const key of Object.keys(data) as (keyof BenchData)[]) session.set(key, data[key]);
+  const setCookie = (await session.commit()).headers.find(([name]) => name === "Set-Cookie");
+  cookies.push(cookiePair((setCookie as readonly [string, string])[1]));
+}
+
+let visits = 0;
+let next = 0;
+/** Load, then read an object value (unchanged) or set the counter (changed), then commit. */
+async function cycle(): Promise<void> {
+  const cookie = cookies[next++ % cookies.length] as string;
+  const session = await manager.load({ headers: { cookie } });
+  if (change) session.set("visits", ++visits);
+  else session.get("roles");
+  await session.commit();
+}
+
+async function run(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await cycle();
+}
+
+process.on("message", (message: { warmUp?: number; block?: number }) => {
+  void (async () => {
+    if (message.warmUp !== undefined) {
+      const ends = Date.now() + message.warmUp;
+      let cycles = 0;
+      while (Date.now() < ends) {
+        await run(1_000);
+        cycles += 1_000;
+      }
+      process.send?.({ warmedUp: cycles });
+    } else if (message.block !== undefined) {
+      const cpuStart = process.cpuUsage();
+      const wallStart = process.hrtime.bigint();
+      await run(message.block);
+      const used = process.cpuUsage(cpuStart);
+      const wallNs = Number(process.hrtime.bigint() - wallStart);
+      process.send?.({
+        cpu: (used.user + used.system) / message.block,
+        wall: wallNs / 1000 / message.block,
+      });
+    }
+  })();
+});
+process.on("disconnect", () => process.exit(0));
+process.send?.({ ready: true });
