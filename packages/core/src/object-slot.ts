@@ -11,15 +11,28 @@ export interface ObjectSlot<T> {
 }
 
 /**
- * An {@link ObjectSlot} that keeps its value on the object itself, under a
- * symbol of its own that is not enumerable (it never shows in `Object.keys`,
- * spreads, JSON or `console.log`), and in a `WeakMap` only for an object that
- * takes no new property (frozen, sealed, or a Proxy that refuses). A `WeakMap`
- * entry per request costs the garbage collector about 3 µs per request (the
- * ephemeron bookkeeping of a table whose keys die young); a property costs a
- * tenth of that.
+ * The one property every slot shares on an object: a plain object holding each
+ * slot's value under that slot's own symbol. Adding a property to an object
+ * whose prototype was replaced (Express does it to every `req` and `res`)
+ * costs V8 on Node 20 and 22 a new hidden class each time, microseconds per
+ * property; however many slots a request uses, it gets one such property.
+ */
+const SLOTS = Symbol("sessionkit.slots");
+
+type Slots = Record<symbol, unknown>;
+
+/**
+ * An {@link ObjectSlot} that keeps its value on the object itself: in a
+ * holder object under one hidden property that every slot shares (a symbol
+ * property, not enumerable: it never shows in `Object.keys`, spreads, JSON
+ * or `console.log`), each slot under a symbol of its own, so any number of
+ * slots add one property to a request. A `WeakMap` is used only for an object
+ * that takes no new property (frozen, sealed, or a Proxy that refuses). A
+ * `WeakMap` entry per request costs the garbage collector about 3 µs per
+ * request (the ephemeron bookkeeping of a table whose keys die young); a
+ * property costs a tenth of that.
  *
- * @param description - The symbol's description, for debugging.
+ * @param description - The slot symbol's description, for debugging.
  *
  * @example
  * ```ts
@@ -30,31 +43,42 @@ export interface ObjectSlot<T> {
  */
 export function objectSlot<T>(description: string): ObjectSlot<T> {
   const slot = Symbol(description);
-  type Slotted = { [slot]?: T | undefined };
   const unslotted = new WeakMap<object, T>();
   let anyUnslotted = false;
   return {
-    get: (target) =>
-      (target as Slotted)[slot] ?? (anyUnslotted ? unslotted.get(target) : undefined),
+    get(target) {
+      const slots = ownSlots(target);
+      if (slots !== undefined) return slots[slot] as T | undefined;
+      return anyUnslotted ? unslotted.get(target) : undefined;
+    },
     set(target, value) {
-      if (Object.hasOwn(target, slot)) {
-        (target as Slotted)[slot] = value;
+      const slots = ownSlots(target) ?? (value === undefined ? undefined : attachSlots(target));
+      if (slots !== undefined) {
+        slots[slot] = value;
         return;
       }
       if (value === undefined) {
         unslotted.delete(target);
         return;
       }
-      let placed: boolean;
-      try {
-        placed = Reflect.defineProperty(target, slot, { value, writable: true });
-      } catch {
-        placed = false; // a Proxy whose trap throws
-      }
-      if (!placed) {
-        anyUnslotted = true;
-        unslotted.set(target, value);
-      }
+      anyUnslotted = true;
+      unslotted.set(target, value);
     },
   };
+}
+
+/** The holder on `target` itself (never one it inherits), if it has one. */
+function ownSlots(target: object): Slots | undefined {
+  const slots = (target as { [SLOTS]?: Slots })[SLOTS];
+  return slots !== undefined && Object.hasOwn(target, SLOTS) ? slots : undefined;
+}
+
+/** Puts an empty holder on `target`; `undefined` when the object takes no new property. */
+function attachSlots(target: object): Slots | undefined {
+  const slots: Slots = {};
+  try {
+    return Reflect.defineProperty(target, SLOTS, { value: slots }) ? slots : undefined;
+  } catch {
+    return undefined; // a Proxy whose trap throws
+  }
 }

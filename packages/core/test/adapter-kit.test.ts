@@ -262,4 +262,26 @@ describe("objectSlot()", () => {
     expect(Object.getOwnPropertySymbols({ ...plain })).toEqual([]);
     expect(slot.get({ ...plain })).toBeUndefined();
   });
+
+  it("adds one hidden property to an object, however many slots keep values on it", () => {
+    const slots = [objectSlot<number>("a"), objectSlot<number>("b"), objectSlot<number>("c")];
+    const target = {};
+    for (const [index, slot] of slots.entries()) slot.set(target, index);
+    expect(slots.map((slot) => slot.get(target))).toEqual([0, 1, 2]);
+    expect(Reflect.ownKeys(target)).toHaveLength(1);
+    // Forgetting one value leaves the others.
+    slots[1]?.set(target, undefined);
+    expect(slots.map((slot) => slot.get(target))).toEqual([0, undefined, 2]);
+  });
+
+  it("never reads or writes the values an object inherits from its prototype", () => {
+    const slot = objectSlot<string>("test.inherited");
+    const parent = {};
+    slot.set(parent, "parent");
+    const child = Object.create(parent) as object;
+    expect(slot.get(child)).toBeUndefined();
+    slot.set(child, "child");
+    expect(slot.get(child)).toBe("child");
+    expect(slot.get(parent)).toBe("parent");
+  });
 });

@@ -99,8 +99,10 @@ type Report = FailureReport<IncomingMessage>;
 
 // One hold per response for all managers: commits run in the order the
 // middlewares ran, and the first failure stops the rest, so a failed response
-// never carries another session's Set-Cookie.
-const pendingByResponse = objectSlot<PendingCommit>("sessionkit.express.pending");
+// never carries another session's Set-Cookie. Kept on the request (one per
+// response), next to the manager's and the middleware's slots, which share
+// one property there.
+const pendingByRequest = objectSlot<PendingCommit>("sessionkit.express.pending");
 let warnedWithoutSessionErrors = false;
 
 /**
@@ -186,7 +188,7 @@ function holdForCommit(
   session: Session<object, object>,
   report: Report,
 ): void {
-  const current = pendingByResponse.get(res);
+  const current = pendingByRequest.get(req);
   if (current !== undefined && !current.started) {
     // The same manager installed twice loads the same session: commit it once.
     if (!current.entries.some((entry) => entry.session === session)) {
@@ -196,7 +198,7 @@ function holdForCommit(
   }
   // A middleware reached after the response started (rare) gets its own hold.
   const pending: PendingCommit = { req, entries: [{ session, report }], started: false };
-  pendingByResponse.set(res, pending);
+  pendingByRequest.set(req, pending);
   holdResponseUntil(res, () => commitAll(pending, res));
 }
 
