@@ -1,3 +1,4 @@
+import { jsonCodec } from "./codec.js";
 import type { Config } from "./config.js";
 import { casRetry } from "./conflict.js";
 import { validateForWrite } from "./data-check.js";
@@ -246,6 +247,52 @@ export const UNCHANGED: Promise<Outcome> = Promise.resolve("unchanged");
 /** The answer of a commit of a session another request ended. */
 const DROPPED: Promise<Outcome> = Promise.resolve("dropped");
 
+/** Object values handed out that the commit compares one by one; past this, it compares the whole session. */
+const MAX_HANDED_OUT = 8;
+
+/**
+ * Notes an object value `get()` hands out while nothing else could have
+ * changed the contents: its JSON now, which the commit compares with its JSON
+ * then. Encoding the values handed out (a list of roles, a profile) costs a
+ * fraction of encoding the whole session to compare it with the stored
+ * payload. Only with the default JSON codec, whose encoding of a part is the
+ * part's encoding in the whole; with another codec, or past
+ * `MAX_HANDED_OUT` values, the whole session is compared as before.
+ */
+export function handOut(config: Config, s: SessionState, key: string, value: object): void {
+  const handed = s.handedOut;
+  if (handed !== undefined) {
+    for (let i = 0; i < handed.length; i += 2) if (handed[i] === key) return;
+  }
+  if (config.codec !== jsonCodec || (handed !== undefined && handed.length >= 2 * MAX_HANDED_OUT)) {
+    s.mayHaveChanged = true;
+    return;
+  }
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    s.mayHaveChanged = true; // the commit's encoding reports it
+    return;
+  }
+  if (handed === undefined) s.handedOut = [key, json];
+  else handed.push(key, json);
+}
+
+/** Whether a value handed out no longer encodes as it did then (a handler changed it). */
+function handedOutChanged(s: SessionState, handed: readonly string[]): boolean {
+  for (let i = 0; i < handed.length; i += 2) {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(s.contents.data[handed[i] as string]);
+    } catch {
+      return true; // the commit's encoding reports it
+    }
+    if (json !== handed[i + 1]) return true;
+  }
+  return false;
+}
+
 /**
  * Writes what changed, choosing one outcome by the predicates below. A loaded
  * session whose contents encode as they were stored and whose touch is not due
@@ -253,6 +300,10 @@ const DROPPED: Promise<Outcome> = Promise.resolve("dropped");
  * an async frame; contents nothing could have changed are not even encoded.
  */
 export function commitState(config: Config, s: SessionState): Promise<Outcome> {
+  // Once a value handed out changed, the whole session is compared from then on.
+  if (!s.mayHaveChanged && s.handedOut !== undefined && handedOutChanged(s, s.handedOut)) {
+    s.mayHaveChanged = true;
+  }
   const loaded = s.record;
   if (
     loaded === undefined ||

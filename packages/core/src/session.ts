@@ -1,5 +1,5 @@
 import { FORBIDDEN_KEYS } from "./codec.js";
-import { commitState, UNCHANGED } from "./commit.js";
+import { commitState, handOut, UNCHANGED } from "./commit.js";
 import { activeInstrumentation, type Config } from "./config.js";
 import { decodeContents, emptyContents } from "./envelope.js";
 import { ErrorCode, SessionError } from "./errors.js";
@@ -74,9 +74,13 @@ export class SessionImpl<Data extends object, Flash extends object>
   }
 
   get<K extends keyof Data & string>(key: K): Data[K] | undefined {
-    if (!Object.hasOwn(this.#s.contents.data, key)) return undefined;
-    const value = this.#s.contents.data[key];
-    if (value !== null && typeof value === "object") this.#s.mayHaveChanged = true;
+    const s = this.#s;
+    if (!Object.hasOwn(s.contents.data, key)) return undefined;
+    const value = s.contents.data[key];
+    // The handler may change an object it is given: the commit must look at it.
+    if (value !== null && typeof value === "object" && !s.mayHaveChanged) {
+      handOut(this.#config, s, key, value);
+    }
     return value as Data[K];
   }
 
@@ -197,6 +201,7 @@ export class SessionImpl<Data extends object, Flash extends object>
     s.destroyed = false;
     s.persistChanged = false;
     s.mayHaveChanged = false;
+    s.handedOut = undefined;
     return this;
   }
 

@@ -33,6 +33,12 @@ export interface SessionState {
    * Lets an unchanged commit skip encoding altogether.
    */
   mayHaveChanged: boolean;
+  /**
+   * While `mayHaveChanged` is false: the keys of the object values handed out
+   * by `get()`, each followed by its JSON as handed out, so the commit can
+   * tell whether the handler changed them by encoding only them.
+   */
+  handedOut: string[] | undefined;
   cookie: CookieAction;
   /** The cookie verified under an older secret: re-sign it with the first. */
   resign: boolean;
@@ -63,6 +69,7 @@ export function newState(
     destroyed: false,
     closed: false,
     mayHaveChanged: false,
+    handedOut: undefined,
     cookie: "none",
     resign: init.resign === true,
     retries: 0,

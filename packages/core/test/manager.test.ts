@@ -432,6 +432,82 @@ describe("commit rules (A23)", () => {
     expect((await h.sessions.load(h.request(cookie))).get("cart")).toEqual(["a", "b"]);
   });
 
+  describe("objects handed out by get() are compared one by one", () => {
+    const stored = {
+      cart: ["a"],
+      ...Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`box${i}`, { items: [i] }])),
+    };
+
+    it("a change is seen when the changed value is handed out again before the commit", async () => {
+      const h = harness<Data>();
+      const { cookie } = await signedIn(h, stored);
+      const session = await h.sessions.load(h.request(cookie));
+      session.get("cart")?.push("b");
+      expect(session.get("cart")).toEqual(["a", "b"]);
+      h.store.reset();
+      expect((await session.commit()).outcome).toBe("updated");
+      expect((await h.sessions.load(h.request(cookie))).get("cart")).toEqual(["a", "b"]);
+    });
+
+    it("a change made after an unchanged commit is written by the next commit", async () => {
+      const h = harness<Data>();
+      const { cookie } = await signedIn(h, stored);
+      const session = await h.sessions.load(h.request(cookie));
+      const cart = session.get("cart");
+      expect((await session.commit()).outcome).toBe("unchanged");
+      cart?.push("b");
+      expect((await session.commit()).outcome).toBe("updated");
+      expect((await h.sessions.load(h.request(cookie))).get("cart")).toEqual(["a", "b"]);
+    });
+
+    it("a change to any of many values handed out is seen, the last one too", async () => {
+      const h = harness<Data>();
+      const { cookie } = await signedIn(h, stored);
+      const session = await h.sessions.load(h.request(cookie));
+      const boxes = Array.from(
+        { length: 10 },
+        (_, i) => session.get(`box${i}`) as { items: number[] },
+      );
+      boxes[9]?.items.push(99);
+      h.store.reset();
+      expect((await session.commit()).outcome).toBe("updated");
+      expect((await h.sessions.load(h.request(cookie))).get("box9")).toEqual({ items: [9, 99] });
+    });
+
+    it("values handed out and left alone write nothing, with any number of them", async () => {
+      const h = harness<Data>();
+      const { cookie } = await signedIn(h, stored);
+      const session = await h.sessions.load(h.request(cookie));
+      for (let i = 0; i < 10; i++) session.get(`box${i}`);
+      session.get("cart");
+      h.store.reset();
+      expect((await session.commit()).outcome).toBe("unchanged");
+      expect(h.store.calls).toEqual({});
+    });
+
+    it("with a codec of the application's own, a change to a value handed out is seen", async () => {
+      const codec = {
+        encode: (value: unknown) => `x${JSON.stringify(value)}`,
+        decode: (text: string) => JSON.parse(text.slice(1)) as unknown,
+      };
+      const h = harness<Data>({ codec });
+      const { cookie } = await signedIn(h, stored);
+      const session = await h.sessions.load(h.request(cookie));
+      (session.get("box0") as { items: number[] }).items.push(7);
+      expect((await session.commit()).outcome).toBe("updated");
+      expect((await h.sessions.load(h.request(cookie))).get("box0")).toEqual({ items: [0, 7] });
+    });
+
+    it("a value made unencodable after it was handed out fails the commit with INVALID_DATA", async () => {
+      const h = harness<Data>();
+      const { cookie } = await signedIn(h, stored);
+      const session = await h.sessions.load(h.request(cookie));
+      const box = session.get("box0") as { items: unknown[] };
+      box.items.push(10n);
+      await expect(session.commit()).rejects.toMatchObject({ code: "INVALID_DATA" });
+    });
+  });
+
   it("50 concurrent request cycles on one session, each setting its own key, all persist", async () => {
     const h = harness<Data>();
     const { cookie } = await signedIn(h, { count: 0 });
