@@ -1,9 +1,11 @@
-import { type ChildProcess, fork } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { forkMeasured } from "./pin.js";
 import { median } from "./workload.js";
 
-/** Warm-up of each cycle kind's process before the measured blocks. */
+/** Warm-up of each cycle kind's process before the measured blocks, in turns of WARM_UP_TURN_MS. */
 const WARM_UP_MS = 5_000;
+const WARM_UP_TURN_MS = 250;
 
 /** The measured cycles: without a schema, and with a zod schema validating loads and writes. */
 export const CORE_CYCLES = [
@@ -58,9 +60,9 @@ function ask<Reply>(child: ChildProcess, message: object): Promise<Reply> {
  * kind pays for the garbage another left in the heap: in one shared process the
  * first one or two repetitions measured 10–30 % above the rest, a block paying
  * for the old-generation garbage the block before it promoted. The processes are
- * warmed up one after another, for `WARM_UP_MS` each, then driven in interleaved
- * blocks (in order, then in reverse order, …), one process running at a time, so
- * drift in machine load hits every kind alike. `iterations` cycles of each kind in
+ * warmed up in turns for `WARM_UP_MS` each, then driven in interleaved blocks (in
+ * order, then in reverse order, …), one process running at a time, so drift in
+ * machine load hits every kind alike. `iterations` cycles of each kind in
  * `repetitions` blocks.
  */
 export async function measureCoreCpu(
@@ -72,13 +74,18 @@ export async function measureCoreCpu(
   const processes = new Map<CoreCycle, ChildProcess>();
   try {
     for (const cycle of CORE_CYCLES) {
-      const child = fork(script, [cycle], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+      const child = forkMeasured(script, [cycle]);
       processes.set(cycle, child);
       await nextReply(child);
     }
-    for (const cycle of CORE_CYCLES) {
-      onProgress?.(`${cycle} cycle · warm-up`);
-      await ask(processes.get(cycle) as ChildProcess, { warmUp: WARM_UP_MS });
+    // Warmed up in turns of WARM_UP_TURN_MS, as the blocks are then measured: a
+    // process left idle for seconds has its heap shrunk, and its first block then
+    // pays for growing it again.
+    for (let warmed = 0; warmed < WARM_UP_MS; warmed += WARM_UP_TURN_MS) {
+      for (const cycle of CORE_CYCLES) {
+        onProgress?.(`${cycle} cycle · warm-up`);
+        await ask(processes.get(cycle) as ChildProcess, { warmUp: WARM_UP_TURN_MS });
+      }
     }
     const block = Math.max(1, Math.round(iterations / repetitions));
     const cpu = new Map<CoreCycle, number[]>(CORE_CYCLES.map((cycle) => [cycle, []]));

@@ -1,10 +1,11 @@
-import { type ChildProcess, fork } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import type { ServiceNames } from "./backends.js";
 import type { BenchConfig } from "./config.js";
 import { type AppSpec, appName, type Framework } from "./http-apps.js";
+import { forkMeasured } from "./pin.js";
 import { note, step } from "./progress.js";
 import { type ComparisonResult, emit, type HttpResult } from "./report.js";
 import type { Backend } from "./subject.js";
@@ -173,9 +174,7 @@ async function startServers(
   );
   const started = await Promise.all(
     wanted.map(async (spec) => {
-      const child = fork(script, [JSON.stringify(names)], {
-        stdio: ["ignore", "ignore", "inherit", "ipc"],
-      });
+      const child = forkMeasured(script, [JSON.stringify(names)]);
       const reply = await request(child, { start: spec });
       return { spec, child, reply };
     }),

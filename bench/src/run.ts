@@ -7,6 +7,7 @@ import { readConfig, wants } from "./config.js";
 import { type CoreCpuResult, measureCoreCpu } from "./core-cpu.js";
 import { benchHttp } from "./http.js";
 import { machineInfo, measuredCode } from "./machine.js";
+import { pinLoadGenerator } from "./pin.js";
 import { clear, note, step } from "./progress.js";
 import { emit, type HttpResult, httpTargets, type StoreResult, storeTargets } from "./report.js";
 import { benchSubject } from "./store-bench.js";
@@ -17,6 +18,12 @@ const started = Date.now();
 const loadAverage = () => loadavg().map((value) => Number(value.toFixed(2)));
 const loadAtStart = loadAverage();
 const code = measuredCode();
+const pinning = pinLoadGenerator();
+note(
+  pinning.measuredCpu === undefined
+    ? `# not pinned to cores (${pinning.unpinnedBecause}): subjects may run on cores of different speed`
+    : `# measured processes on CPU ${pinning.measuredCpu}, the load generator on the others`,
+);
 note(
   code.measured === "dist"
     ? "# measuring the built packages (dist), as users run them"
@@ -30,6 +37,7 @@ emit({
   mode: config.quick ? "quick" : "full",
   ...code,
   httpRepetitions: config.http.repetitions,
+  measuredCpu: pinning.measuredCpu ?? null,
   ...(await machineInfo(config)),
 });
 

@@ -22,6 +22,9 @@ const header = [
   `${meta.httpRepetitions ?? "?"} interleaved repetitions`,
   `load average ${load(meta.loadAverageAtStart ?? meta.loadAverage)} at start, ${load(meta.loadAverageAtEnd)} at end`,
   `Node ${meta.node}, ${meta.nproc} cores (${meta.cpu})`,
+  typeof meta.measuredCpu === "number"
+    ? `measured processes pinned to CPU ${meta.measuredCpu}, the load generator to the others`
+    : "not pinned to cores",
 ];
 const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toPrecision(3));
 const out: string[] = [`${header.join("; ")}.`, ""];

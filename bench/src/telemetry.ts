@@ -1,10 +1,10 @@
-import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createSessionManager, type SessionInstrumentation } from "@sessionkit/core";
 import { sessionTelemetry } from "@sessionkit/opentelemetry";
 import { createMemoryStore } from "@sessionkit/store-memory";
 import type { BenchConfig } from "./config.js";
 import { cannon, login } from "./http.js";
+import { forkMeasured } from "./pin.js";
 import { emit, type HttpResult, type TargetResult } from "./report.js";
 import { cookiePair } from "./sessionkit-subject.js";
 import { SECRET } from "./subject.js";
@@ -18,9 +18,9 @@ type Variant = keyof typeof VARIANTS;
 
 /** Starts one variant's server in its own process; resolves with its port. */
 function startServer(variant: Variant) {
-  const child = fork(fileURLToPath(new URL("./telemetry-server.ts", import.meta.url)), [variant], {
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
-  });
+  const child = forkMeasured(fileURLToPath(new URL("./telemetry-server.ts", import.meta.url)), [
+    variant,
+  ]);
   const port = new Promise<number>((resolve, reject) => {
     child.once("message", (message) => resolve((message as { port: number }).port));
     child.once("exit", (code) =>
