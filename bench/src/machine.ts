@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { availableParallelism, totalmem } from "node:os";
+import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
@@ -15,7 +15,8 @@ export async function machineInfo(config: BenchConfig): Promise<Record<string, u
     const info = await redis.info("server");
     const pgVersion = await pool.query<{ server_version: string }>("SHOW server_version");
     return {
-      nproc: availableParallelism(),
+      // The machine's cores, not this process's share: the harness pins itself to some of them.
+      nproc: cpus().length,
       cpu: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? "unknown",
       ramGiB: Math.round(totalmem() / 2 ** 30),
       node: process.version,
