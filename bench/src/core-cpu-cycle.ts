@@ -10,8 +10,8 @@ import { type BenchData, sessionData } from "./workload.js";
  * Child process measuring one kind of core cycle (`process.argv[2]`), so its
  * heap holds only its own garbage: a block never pays for old-generation
  * garbage another kind promoted. Protocol over IPC, one message at a time:
- * `{ warmUp: ms }` → `{ warmedUp: cycles }`; `{ block: n }` → `{ cpu, wall }`
- * (µs per cycle over `n` cycles).
+ * `{ warmUp: ms }` → `{ warmedUp: cycles }`; `{ block: n }` → `{ cpu, wall, reference }`
+ * (µs per cycle over `n` cycles; the reference loop's ns per iteration just before).
  */
 const kind = process.argv[2] as CoreCycle;
 const change = kind.startsWith("changed");
@@ -49,6 +49,26 @@ async function cycle(): Promise<void> {
   await session.commit();
 }
 
+/** Iterations of the reference loop before each block. */
+const REFERENCE_ITERATIONS = 100_000;
+
+/**
+ * CPU ns per iteration of a fixed loop (`JSON.stringify` of a small object),
+ * measured on the same core right before a block: how fast that core ran
+ * then. On a shared machine it moves by half between minutes, and the core
+ * figures with it.
+ */
+function referenceNanos(): number {
+  const start = process.cpuUsage();
+  let length = 0;
+  for (let i = 0; i < REFERENCE_ITERATIONS; i++) {
+    length += JSON.stringify({ a: i, b: [1, 2, 3], c: `reference ${i}` }).length;
+  }
+  const used = process.cpuUsage(start);
+  if (length === 0) throw new Error("unreachable: keeps the loop from being optimised away");
+  return ((used.user + used.system) * 1000) / REFERENCE_ITERATIONS;
+}
+
 async function run(count: number): Promise<void> {
   for (let i = 0; i < count; i++) await cycle();
 }
@@ -64,6 +84,7 @@ process.on("message", (message: { warmUp?: number; block?: number }) => {
       }
       process.send?.({ warmedUp: cycles });
     } else if (message.block !== undefined) {
+      const reference = referenceNanos();
       const cpuStart = process.cpuUsage();
       const wallStart = process.hrtime.bigint();
       await run(message.block);
@@ -72,6 +93,7 @@ process.on("message", (message: { warmUp?: number; block?: number }) => {
       process.send?.({
         cpu: (used.user + used.system) / message.block,
         wall: wallNs / 1000 / message.block,
+        reference,
       });
     }
   })();

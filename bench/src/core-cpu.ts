@@ -29,6 +29,13 @@ export interface CoreCpuResult {
   readonly repetitions: readonly number[];
   /** Wall time per cycle, µs: the median over the repetitions. */
   readonly wallMicrosPerCycle: number;
+  /**
+   * CPU ns per iteration of a fixed reference loop run on the same core right
+   * before each block (median): how fast the core ran while this kind was
+   * measured, so runs on a shared machine can be compared. Absent from runs
+   * before it was added.
+   */
+  readonly referenceNanosPerIteration?: number;
 }
 
 /** The next message a cycle process sends; rejects when the process exits first. */
@@ -90,16 +97,18 @@ export async function measureCoreCpu(
     const block = Math.max(1, Math.round(iterations / repetitions));
     const cpu = new Map<CoreCycle, number[]>(CORE_CYCLES.map((cycle) => [cycle, []]));
     const wall = new Map<CoreCycle, number[]>(CORE_CYCLES.map((cycle) => [cycle, []]));
+    const reference = new Map<CoreCycle, number[]>(CORE_CYCLES.map((cycle) => [cycle, []]));
     for (let rep = 0; rep < repetitions; rep++) {
       const order = rep % 2 === 0 ? CORE_CYCLES : [...CORE_CYCLES].reverse();
       for (const cycle of order) {
         onProgress?.(`${cycle} cycle · rep ${rep + 1}/${repetitions}`);
-        const reply = await ask<{ cpu: number; wall: number }>(
+        const reply = await ask<{ cpu: number; wall: number; reference: number }>(
           processes.get(cycle) as ChildProcess,
           { block },
         );
         cpu.get(cycle)?.push(Number(reply.cpu.toFixed(3)));
         wall.get(cycle)?.push(reply.wall);
+        reference.get(cycle)?.push(reply.reference);
       }
     }
     return CORE_CYCLES.map((cycle) => {
@@ -112,6 +121,7 @@ export async function measureCoreCpu(
         cpuMicrosPerCycleMax: Math.max(...times),
         repetitions: times,
         wallMicrosPerCycle: median(wall.get(cycle) as number[]),
+        referenceNanosPerIteration: Math.round(median(reference.get(cycle) as number[])),
       };
     });
   } finally {

@@ -126,8 +126,15 @@ if (comparisons.length > 0) {
 
 const core = lines.filter((l) => l.type === "core-cpu") as unknown as CoreCpuResult[];
 out.push("", "### Core CPU per request cycle (memory store, no I/O)", "");
-row(["cycle", "CPU µs/cycle (median)", "min–max", "wall µs/cycle", "iterations"]);
-row(Array(5).fill("---"));
+row([
+  "cycle",
+  "CPU µs/cycle (median)",
+  "min–max",
+  "wall µs/cycle",
+  "iterations",
+  "reference loop ns/iteration",
+]);
+row(Array(6).fill("---"));
 for (const r of core) {
   row([
     r.cycle,
@@ -135,6 +142,7 @@ for (const r of core) {
     `${r.cpuMicrosPerCycleMin}–${r.cpuMicrosPerCycleMax}`,
     r.wallMicrosPerCycle,
     r.iterations,
+    r.referenceNanosPerIteration ?? "—",
   ]);
 }
 
