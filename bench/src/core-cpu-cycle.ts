@@ -2,9 +2,9 @@ import { createSessionManager } from "@sessionkit/core";
 import { createMemoryStore } from "@sessionkit/store-memory";
 import { z } from "zod";
 import type { CoreCycle } from "./core-cpu.js";
-import { cookiePair } from "./sessionkit-subject.js";
+import { signedInCookies } from "./sessionkit-subject.js";
 import { SECRET } from "./subject.js";
-import { type BenchData, sessionData } from "./workload.js";
+import type { BenchData } from "./workload.js";
 
 /**
  * Child process measuring one kind of core cycle (`process.argv[2]`), so its
@@ -29,14 +29,7 @@ const manager = kind.endsWith("zod schema")
   ? createSessionManager({ store, secrets: [SECRET], schema })
   : createSessionManager<BenchData>({ store, secrets: [SECRET] });
 
-const cookies: string[] = [];
-for (let i = 0; i < 1_000; i++) {
-  const session = await manager.load({ headers: {} });
-  const data = sessionData(i);
-  for (const key of Object.keys(data) as (keyof BenchData)[]) session.set(key, data[key]);
-  const setCookie = (await session.commit()).headers.find(([name]) => name === "Set-Cookie");
-  cookies.push(cookiePair((setCookie as readonly [string, string])[1]));
-}
+const cookies = await signedInCookies(manager, 1_000);
 
 let visits = 0;
 let next = 0;

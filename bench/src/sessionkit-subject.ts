@@ -1,4 +1,9 @@
-import { createSessionManager, type SessionRecord, type SessionStore } from "@sessionkit/core";
+import {
+  createSessionManager,
+  type SessionManager,
+  type SessionRecord,
+  type SessionStore,
+} from "@sessionkit/core";
 import { storeKeyOf } from "@sessionkit/core/store";
 import type { RoundTripCounter } from "./counters.js";
 import { type Backend, IDLE_MS, SECRET, type Subject } from "./subject.js";
@@ -12,6 +17,22 @@ function requestWith(cookie: string | undefined) {
 /** The `name=value` part of a Set-Cookie header. */
 export function cookiePair(setCookie: string): string {
   return setCookie.slice(0, setCookie.indexOf(";"));
+}
+
+/** Creates `count` sessions holding the bench's data on `manager`; resolves with their cookies. */
+export async function signedInCookies(
+  manager: SessionManager<BenchData>,
+  count: number,
+): Promise<string[]> {
+  const cookies: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const session = await manager.load({ headers: {} });
+    const data = sessionData(i);
+    for (const key of Object.keys(data) as (keyof BenchData)[]) session.set(key, data[key]);
+    const setCookie = (await session.commit()).headers.find(([name]) => name === "Set-Cookie");
+    cookies.push(cookiePair((setCookie as readonly [string, string])[1]));
+  }
+  return cookies;
 }
 
 /**

@@ -6,9 +6,9 @@ import type { BenchConfig } from "./config.js";
 import { cannon, login } from "./http.js";
 import { forkMeasured } from "./pin.js";
 import { emit, type HttpResult, type TargetResult } from "./report.js";
-import { cookiePair } from "./sessionkit-subject.js";
+import { signedInCookies } from "./sessionkit-subject.js";
 import { SECRET } from "./subject.js";
-import { type BenchData, median, sessionData } from "./workload.js";
+import { type BenchData, median } from "./workload.js";
 
 const VARIANTS = {
   off: "node:http + sessionkit/memory, no instrumentation",
@@ -116,14 +116,7 @@ async function cycleOf(instrumentation: SessionInstrumentation | undefined) {
     secrets: [SECRET],
     ...(instrumentation === undefined ? {} : { instrumentation }),
   });
-  const cookies: string[] = [];
-  for (let i = 0; i < 1_000; i++) {
-    const session = await manager.load({ headers: {} });
-    const data = sessionData(i);
-    for (const key of Object.keys(data) as (keyof BenchData)[]) session.set(key, data[key]);
-    const setCookie = (await session.commit()).headers.find(([name]) => name === "Set-Cookie");
-    cookies.push(cookiePair((setCookie as readonly [string, string])[1]));
-  }
+  const cookies = await signedInCookies(manager, 1_000);
   let next = 0;
   return async () => {
     const session = await manager.load({ headers: { cookie: cookies[next++ % 1_000] as string } });
