@@ -1,4 +1,9 @@
-import { createSessionManager, ErrorCode, type Session } from "@sessionkit/core";
+import {
+  createSessionManager,
+  ErrorCode,
+  type Session,
+  type SessionManagerOptions,
+} from "@sessionkit/core";
 import { storeKeyOf } from "@sessionkit/core/store";
 import { describe, expect, it } from "vitest";
 import { TOKEN_LENGTH } from "../src/signing.js";
@@ -437,22 +442,25 @@ describe("commit rules (A23)", () => {
       cart: ["a"],
       ...Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`box${i}`, { items: [i] }])),
     };
+    /** A stored session holding `stored`, loaded again by a new request. */
+    const loadStored = async (options: Partial<SessionManagerOptions> = {}) => {
+      const h = harness<Data>(options);
+      const { cookie } = await signedIn(h, stored);
+      return { h, cookie, session: await h.sessions.load(h.request(cookie)) };
+    };
 
     it("a change is seen when the changed value is handed out again before the commit", async () => {
-      const h = harness<Data>();
-      const { cookie } = await signedIn(h, stored);
-      const session = await h.sessions.load(h.request(cookie));
+      const { h, cookie, session } = await loadStored();
       session.get("cart")?.push("b");
       expect(session.get("cart")).toEqual(["a", "b"]);
       h.store.reset();
       expect((await session.commit()).outcome).toBe("updated");
+      expect(h.store.calls).toEqual({ set: 1 });
       expect((await h.sessions.load(h.request(cookie))).get("cart")).toEqual(["a", "b"]);
     });
 
     it("a change made after an unchanged commit is written by the next commit", async () => {
-      const h = harness<Data>();
-      const { cookie } = await signedIn(h, stored);
-      const session = await h.sessions.load(h.request(cookie));
+      const { h, cookie, session } = await loadStored();
       const cart = session.get("cart");
       expect((await session.commit()).outcome).toBe("unchanged");
       cart?.push("b");
@@ -461,9 +469,7 @@ describe("commit rules (A23)", () => {
     });
 
     it("a change to any of many values handed out is seen, the last one too", async () => {
-      const h = harness<Data>();
-      const { cookie } = await signedIn(h, stored);
-      const session = await h.sessions.load(h.request(cookie));
+      const { h, cookie, session } = await loadStored();
       const boxes = Array.from(
         { length: 10 },
         (_, i) => session.get(`box${i}`) as { items: number[] },
@@ -471,13 +477,12 @@ describe("commit rules (A23)", () => {
       boxes[9]?.items.push(99);
       h.store.reset();
       expect((await session.commit()).outcome).toBe("updated");
+      expect(h.store.calls).toEqual({ set: 1 });
       expect((await h.sessions.load(h.request(cookie))).get("box9")).toEqual({ items: [9, 99] });
     });
 
     it("values handed out and left alone write nothing, with any number of them", async () => {
-      const h = harness<Data>();
-      const { cookie } = await signedIn(h, stored);
-      const session = await h.sessions.load(h.request(cookie));
+      const { h, session } = await loadStored();
       for (let i = 0; i < 10; i++) session.get(`box${i}`);
       session.get("cart");
       h.store.reset();
@@ -490,18 +495,14 @@ describe("commit rules (A23)", () => {
         encode: (value: unknown) => `x${JSON.stringify(value)}`,
         decode: (text: string) => JSON.parse(text.slice(1)) as unknown,
       };
-      const h = harness<Data>({ codec });
-      const { cookie } = await signedIn(h, stored);
-      const session = await h.sessions.load(h.request(cookie));
+      const { h, cookie, session } = await loadStored({ codec });
       (session.get("box0") as { items: number[] }).items.push(7);
       expect((await session.commit()).outcome).toBe("updated");
       expect((await h.sessions.load(h.request(cookie))).get("box0")).toEqual({ items: [0, 7] });
     });
 
     it("a value made unencodable after it was handed out fails the commit with INVALID_DATA", async () => {
-      const h = harness<Data>();
-      const { cookie } = await signedIn(h, stored);
-      const session = await h.sessions.load(h.request(cookie));
+      const { session } = await loadStored();
       const box = session.get("box0") as { items: unknown[] };
       box.items.push(10n);
       await expect(session.commit()).rejects.toMatchObject({ code: "INVALID_DATA" });
