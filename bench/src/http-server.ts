@@ -4,15 +4,21 @@ import { type AppSpec, type RunningApp, startApp } from "./http-apps.js";
 /**
  * Child process serving one app at a time, so autocannon (in the parent) and
  * the server never share an event loop. Protocol over IPC:
- * `{ start: AppSpec }` → `{ port }` or `{ error }`; `{ stop: true }` → `{ stopped: true }`.
+ * `{ start: AppSpec }` → `{ port }` or `{ error }`; `{ stop: true }` → `{ stopped: true }`;
+ * `{ usage: true }` → `{ cpuMicros, wallMicros }`: this process's CPU time
+ * (user + system) and a monotonic clock, so the parent can tell how busy the
+ * server was during a run.
  */
 const names = JSON.parse(process.argv[2] as string) as ServiceNames;
 let running: RunningApp | undefined;
 
-process.on("message", (message: { start?: AppSpec; stop?: boolean }) => {
+process.on("message", (message: { start?: AppSpec; stop?: boolean; usage?: boolean }) => {
   void (async () => {
     try {
-      if (message.start !== undefined) {
+      if (message.usage) {
+        const { user, system } = process.cpuUsage();
+        process.send?.({ cpuMicros: user + system, wallMicros: performance.now() * 1000 });
+      } else if (message.start !== undefined) {
         running = await startApp(message.start, names);
         process.send?.({ port: running.port });
       } else if (message.stop) {

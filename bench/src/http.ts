@@ -105,14 +105,21 @@ interface Server {
   cookies: string[];
 }
 
-function request(child: ChildProcess, message: object): Promise<{ port?: number; error?: string }> {
+interface Reply {
+  readonly port?: number;
+  readonly error?: string;
+  readonly cpuMicros?: number;
+  readonly wallMicros?: number;
+}
+
+function request(child: ChildProcess, message: object): Promise<Reply> {
   return new Promise((resolve) => {
     const onExit = (code: number | null) =>
       resolve({ error: `server process exited (code ${code})` });
     child.once("exit", onExit);
     child.once("message", (reply) => {
       child.off("exit", onExit);
-      resolve(reply as { port?: number; error?: string });
+      resolve(reply as Reply);
     });
     child.send(message);
   });
@@ -159,6 +166,41 @@ type Run = Awaited<ReturnType<typeof cannon>>;
 
 /** Completed requests per second of one run, over the run's measured duration. */
 const rateOf = (run: Run) => run.requests.total / run.duration;
+
+/** One measured run: autocannon's figures and the server process's CPU time during it. */
+interface Measured {
+  readonly run: Run;
+  /** Server CPU time ÷ wall time over the run: near 1 when the server was the bottleneck. */
+  readonly serverCpuShare: number;
+  /** Server CPU time per completed request, µs. */
+  readonly serverCpuMicrosPerRequest: number;
+}
+
+async function serverUsage(server: Server): Promise<{ cpuMicros: number; wallMicros: number }> {
+  const reply = await request(server.child, { usage: true });
+  if (reply.cpuMicros === undefined || reply.wallMicros === undefined)
+    throw new Error(`${server.app}: no CPU usage from its server process (${reply.error})`);
+  return { cpuMicros: reply.cpuMicros, wallMicros: reply.wallMicros };
+}
+
+/** One run against `server`, with the server's CPU time over it. */
+async function measure(
+  server: Server,
+  route: "read" | "write",
+  config: BenchConfig,
+): Promise<Measured> {
+  const before = await serverUsage(server);
+  const run = await cannon(server.port, route, server.cookies, config, config.http.seconds);
+  const after = await serverUsage(server);
+  const cpu = after.cpuMicros - before.cpuMicros;
+  return {
+    run,
+    serverCpuShare: cpu / (after.wallMicros - before.wallMicros),
+    serverCpuMicrosPerRequest: cpu / Math.max(1, run.requests.total),
+  };
+}
+
+const round2 = (value: number) => Math.round(value * 100) / 100;
 
 const loadAverage = () => loadavg().map((value) => Number(value.toFixed(2)));
 
@@ -276,14 +318,13 @@ async function interleave(
       await cannon(server.port, route, server.cookies, config, config.http.warmupSeconds);
     }
   }
-  const runs = new Map<Server, Run[]>(servers.map((server) => [server, []]));
+  const runs = new Map<Server, Measured[]>(servers.map((server) => [server, []]));
   const repetitions = config.http.repetitions;
   for (let rep = 0; rep < repetitions; rep++) {
     const order = rep % 2 === 0 ? servers : [...servers].reverse();
     for (const server of order) {
       step("http", position, `${label} · rep ${rep + 1}/${repetitions} · ${server.app}`);
-      const run = await cannon(server.port, route, server.cookies, config, config.http.seconds);
-      runs.get(server)?.push(run);
+      runs.get(server)?.push(await measure(server, route, config));
     }
   }
   const loadAfter = loadAverage();
@@ -303,8 +344,10 @@ async function interleave(
   );
   const results: HttpResult[] = [];
   for (const server of servers) {
-    const measured = runs.get(server) ?? [];
+    const measurements = runs.get(server) ?? [];
+    const measured = measurements.map(({ run }) => run);
     const rates = measured.map(rateOf);
+    const cpuPerRequest = measurements.map((m) => m.serverCpuMicrosPerRequest);
     const { spec } = server;
     const result: HttpResult = {
       type: "http",
@@ -322,6 +365,9 @@ async function interleave(
       reqPerSecMin: Math.min(...rates),
       reqPerSecMax: Math.max(...rates),
       repetitions: rates.map((rate) => Math.round(rate)),
+      serverCpuShares: measurements.map(({ serverCpuShare }) => round2(serverCpuShare)),
+      serverCpuMicrosPerRequest: median(cpuPerRequest),
+      serverCpuMicrosPerRequests: cpuPerRequest.map(round2),
       p50Ms: median(measured.map((run) => run.latency.p50)),
       p99Ms: median(measured.map((run) => run.latency.p99)),
       errors: measured.reduce((sum, run) => sum + run.errors, 0),

@@ -71,10 +71,16 @@ row([
   "min–max",
   "p50 ms",
   "p99 ms",
+  "server CPU µs/req",
+  "server busy",
   "errors",
   "non-2xx",
 ]);
-row(Array(9).fill("---"));
+row(Array(11).fill("---"));
+const busy = (shares: readonly number[] | undefined) =>
+  shares === undefined || shares.length === 0
+    ? "—"
+    : `${Math.round(Math.min(...shares) * 100)}–${Math.round(Math.max(...shares) * 100)} %`;
 for (const r of interleaved) {
   row([
     r.comparison,
@@ -84,6 +90,8 @@ for (const r of interleaved) {
     `${fmt(r.reqPerSecMin)}–${fmt(r.reqPerSecMax)}`,
     r.p50Ms,
     r.p99Ms,
+    r.serverCpuMicrosPerRequest?.toFixed(1) ?? "—",
+    busy(r.serverCpuShares),
     r.errors,
     r.non2xx,
   ]);
@@ -159,7 +167,7 @@ for (const t of repeated) {
     t.route ?? "—",
     `${t.comparison === ">=" ? "≥" : "≤"} ${num(t.threshold, t.unit)}`,
     `${num(t.ratio, t.unit)} (${num(t.min ?? t.ratio, t.unit)}–${num(t.max ?? t.ratio, t.unit)})`,
-    `${t.holds} of ${t.repetitions}`,
+    `${t.holds} of ${t.repetitions}${t.invalid === undefined ? "" : ` (${t.invalid} not counted: ceiling not server-bound)`}`,
     t.pass ? "yes" : "no",
   ]);
 }

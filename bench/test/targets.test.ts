@@ -105,8 +105,8 @@ describe("httpTargets(http, core)", () => {
     expect(targets).toEqual([]);
   });
 
-  it("httpTargets() computes node:http's added cost as 1/rate − 1/ceiling rate in µs", () => {
-    const [target] = httpTargets(
+  const nodeHttp = (sessionkit: number[], ceiling: number[], ceilingShares?: number[]) =>
+    httpTargets(
       [
         app(
           {
@@ -115,7 +115,7 @@ describe("httpTargets(http, core)", () => {
             sessions: "sessionkit",
             store: "memory",
           },
-          [10_000, 40_000],
+          sessionkit,
         ),
         app(
           {
@@ -124,15 +124,69 @@ describe("httpTargets(http, core)", () => {
             sessions: "none",
             store: "none",
             ceiling: "async",
+            ...(ceilingShares === undefined ? {} : { serverCpuShares: ceilingShares }),
           },
-          [20_000, 50_000],
+          ceiling,
         ),
       ],
       [],
     );
+
+  it("httpTargets() computes node:http's added cost as 1/rate − 1/ceiling rate in µs", () => {
+    const [target] = nodeHttp([10_000, 40_000], [20_000, 50_000], [1, 0.98]);
     // 100 − 50 = 50 µs, and 25 − 20 = 5 µs.
     expect(target).toMatchObject({ min: 5, max: 50, holds: 1, repetitions: 2, unit: "µs" });
+    expect(target?.invalid).toBeUndefined();
     expect(target?.pass).toBe(false);
+  });
+
+  it("httpTargets() counts no node:http repetition whose ceiling was not server-bound", () => {
+    // 25 − 20 = 5 µs in all five, but the load generator held the ceiling back in two.
+    const five = (rate: number) => [rate, rate, rate, rate, rate];
+    const [held] = nodeHttp(five(40_000), five(50_000), [1, 0.95, 0.6, 0.92, 0.89]);
+    expect(held).toMatchObject({ ratio: 5, holds: 3, invalid: 2, repetitions: 5, pass: false });
+    const [bound] = nodeHttp(five(40_000), five(50_000), [1, 0.95, 0.91, 0.92, 0.89]);
+    expect(bound).toMatchObject({ holds: 4, invalid: 1, pass: true });
+    // Figures from before the server's CPU time was measured cannot show a bound ceiling.
+    const [unknown] = nodeHttp(five(40_000), five(50_000));
+    expect(unknown).toMatchObject({ holds: 0, invalid: 5, pass: false });
+  });
+
+  it("httpTargets() also gives node:http's added server CPU per request, paired by repetition", () => {
+    const withCpu = (fields: Partial<HttpResult>, cpu: number[]) =>
+      app(
+        {
+          app: "x",
+          framework: "node:http",
+          sessions: "none",
+          store: "none",
+          ...fields,
+          serverCpuMicrosPerRequests: cpu,
+        },
+        cpu.map(() => 1000),
+      );
+    const targets = httpTargets(
+      [
+        withCpu({ sessions: "sessionkit", store: "memory" }, [30, 45, 38]),
+        withCpu({ ceiling: "async" }, [25, 25, 27]),
+      ],
+      [],
+    );
+    const cpu = targets.find((t) => t.target.includes("server CPU per request"));
+    // 5, 20 and 11 µs: holds once.
+    expect(cpu).toMatchObject({
+      ratio: 11,
+      min: 5,
+      max: 20,
+      holds: 1,
+      repetitions: 3,
+      pass: false,
+    });
+  });
+
+  it("repeatedTarget() with validity flags counts only valid repetitions as holding", () => {
+    const target = repeatedTarget("t", [1, 1, 1], "<=", 2, "µs", [true, false, true]);
+    expect(target).toMatchObject({ holds: 2, invalid: 1, pass: false });
   });
 
   it("httpTargets() holds core CPU to 8 µs unchanged and 10 µs changed", () => {
