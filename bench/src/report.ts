@@ -252,7 +252,8 @@ export function httpTargets(
       });
     }
   }
-  for (const result of core) {
+  // Checking writes in production is the app's choice beyond the defaults: shown, not a target.
+  for (const result of core.filter((r) => !r.cycle.endsWith("checkWrites"))) {
     const threshold = result.cycle.startsWith("unchanged") ? 8 : 10;
     targets.push(
       repeatedTarget(

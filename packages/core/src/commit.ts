@@ -368,6 +368,6 @@ function writeState(
   };
   // Checked once, before any write; no promise in between unless the schema is async.
   const checked =
-    writes && config.schema !== undefined ? validateForWrite(config, s.contents.data) : undefined;
+    writes && config.checkWrites ? validateForWrite(config, s.contents.data) : undefined;
   return checked === undefined ? write() : checked.then(write);
 }

@@ -40,6 +40,8 @@ export interface Config {
   readonly version: number;
   readonly upgrade: SessionManagerOptions["upgrade"];
   readonly onInvalid: "reset" | "error";
+  /** Whether writes are checked against `schema` (never without one). */
+  readonly checkWrites: boolean;
   /** Longest per-session cookie lifetime: `absoluteTimeoutMs`, at most 400 days. */
   readonly maxPersistMs: number;
   readonly signer: ReturnType<typeof createTokenSigner>;
@@ -140,6 +142,8 @@ export function resolveConfig(options: SessionManagerOptions): Config {
   if (upgrade !== undefined && typeof upgrade !== "function") {
     invalid("upgrade must be a function (data, fromVersion) => data");
   }
+  const checkWrites = options.checkWrites ?? process.env.NODE_ENV !== "production";
+  if (typeof checkWrites !== "boolean") invalid("checkWrites must be true or false");
   const onInvalid = options.onInvalid ?? "reset";
   if (onInvalid !== "reset" && onInvalid !== "error")
     invalid('onInvalid must be "reset" or "error"');
@@ -204,6 +208,7 @@ export function resolveConfig(options: SessionManagerOptions): Config {
     version,
     upgrade,
     onInvalid,
+    checkWrites: schema !== undefined && checkWrites,
     maxPersistMs: Math.min(absoluteTimeoutMs, MAX_COOKIE_AGE_MS),
     signer,
     hashId,

@@ -144,13 +144,26 @@ export interface SessionManagerOptions {
   /**
    * Validates session data: any Standard Schema (zod 4, valibot 1, arktype 2,
    * …); `Data` is inferred from it. Stored data is checked when a session is
-   * loaded (after `upgrade`), and the data is checked again before every
+   * loaded (after `upgrade`); with {@link SessionManagerOptions.checkWrites}
+   * (the default outside production) the data is checked again before every
    * write, so a bad value fails the commit with `INVALID_DATA` and nothing is
    * written. The schema checks; its transforms and defaults are not applied.
    * Sessions start empty, so make every field optional.
    * @default undefined (no validation)
    */
   readonly schema?: StandardSchemaV1<unknown, object>;
+  /**
+   * With a `schema`: check the data before every write too, so a value the
+   * schema refuses fails `commit()` with `INVALID_DATA` and nothing is
+   * written. Off in production by default: there `set()` is already held to
+   * the inferred `Data` type at compile time, every load checks what comes
+   * back (a bad value that got written is treated as `onInvalid` says on the
+   * next request), and a second validation per write cost a changed request
+   * cycle about 10 % more CPU with zod (measured in BENCHMARKS.md). Set `true`
+   * to check writes in production as well.
+   * @default true, unless `NODE_ENV` is `"production"`
+   */
+  readonly checkWrites?: boolean;
   /**
    * Version of the data's shape, stored with each session. Raise it when a
    * deploy changes the shape, and give `upgrade`.

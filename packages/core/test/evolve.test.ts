@@ -4,7 +4,7 @@ import {
   type SessionManagerOptions,
   type StandardSchemaV1,
 } from "@sessionkit/core";
-import { describe, expect, expectTypeOf, it } from "vitest";
+import { afterEach, describe, expect, expectTypeOf, it, vi } from "vitest";
 import { harness } from "./helpers.js";
 
 // Versioned, validated session data and per-session "remember me".
@@ -67,6 +67,60 @@ describe("schema, version and upgrade", () => {
       message: "session data does not match the schema: cart: expected strings",
     });
     expect(h.store.calls.set).toBeUndefined();
+  });
+
+  describe("checkWrites", () => {
+    afterEach(() => {
+      vi.unstubAllEnvs();
+    });
+
+    /** Writes `cart: [1]` (the schema wants strings); what the commit did, and what the next load finds. */
+    async function badWrite(options: Partial<SessionManagerOptions>) {
+      const h = harness<V2>({ schema: v2Schema, ...options });
+      const session = await h.sessions.load(h.request());
+      session.set("user", { id: "u1", name: "Ada" });
+      const created = await session.commit();
+      const cookie = h.cookieFrom(created.headers);
+      const again = await h.sessions.load(h.request(cookie));
+      again.set("cart", [1 as unknown as string]);
+      const commit = await again.commit().then(
+        (result) => result.outcome,
+        (error: { code?: string }) => error.code,
+      );
+      const next = await h.sessions.load(h.request(cookie));
+      return { commit, next: next.get("user"), events: h.events.map((e) => e.type) };
+    }
+
+    it("writes are checked outside production by default", async () => {
+      vi.stubEnv("NODE_ENV", "development");
+      expect(await badWrite({})).toEqual({
+        commit: ErrorCode.INVALID_DATA,
+        next: { id: "u1", name: "Ada" },
+        events: ["created"],
+      });
+    });
+
+    it("in production a write is not checked by default: the next load treats the bad value as onInvalid says", async () => {
+      vi.stubEnv("NODE_ENV", "production");
+      expect(await badWrite({})).toEqual({
+        commit: "updated",
+        next: undefined,
+        events: ["created", "invalid-data"],
+      });
+    });
+
+    it("checkWrites: true checks writes in production; false skips them elsewhere", async () => {
+      vi.stubEnv("NODE_ENV", "production");
+      expect((await badWrite({ checkWrites: true })).commit).toBe(ErrorCode.INVALID_DATA);
+      vi.stubEnv("NODE_ENV", "test");
+      expect((await badWrite({ checkWrites: false })).commit).toBe("updated");
+    });
+
+    it("checkWrites must be a boolean", () => {
+      expect(() =>
+        harness<V2>({ schema: v2Schema, checkWrites: "yes" as unknown as boolean }),
+      ).toThrow(expect.objectContaining({ code: ErrorCode.INVALID_CONFIG }));
+    });
   });
 
   it("an async schema judges loads and writes as a synchronous one does; a schema that throws fails them", async () => {
