@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +14,7 @@ import connectPgSimple from "connect-pg-simple";
 import { RedisStore as RedisStore9 } from "connect-redis";
 import { RedisStore as RedisStore8 } from "connect-redis-8";
 import session, { type Store } from "express-session";
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
 import pg from "pg";
 import { createClient } from "redis";
 import {
@@ -100,8 +101,11 @@ function openSqlite(services: ServiceNames): Database.Database {
   return db;
 }
 
-function ioredisClient(services: ServiceNames): { client: Redis; counter: RoundTripCounter } {
-  const client = new Redis(services.redisUrl, { enableOfflineQueue: true });
+function ioredisClient(
+  services: ServiceNames,
+  options: RedisOptions = { enableOfflineQueue: true },
+): { client: Redis; counter: RoundTripCounter } {
+  const client = new Redis(services.redisUrl, options);
   const counter = redisCounter(services.redisUrl, ([command, ...args]) =>
     client.call(command as string, ...args),
   );
@@ -181,7 +185,13 @@ export async function openSessionkitStore(
       return { store, counter: sqliteCounter(), close };
     }
     case "redis": {
-      const { client, counter } = ioredisClient(services);
+      // The client settings the store's README recommends for a client of your own;
+      // the peers on ioredis (connect-redis 8) get ioredis's defaults, as their docs show.
+      const { client, counter } = ioredisClient(services, {
+        enableOfflineQueue: false,
+        enableAutoPipelining: true,
+      });
+      if (client.status !== "ready") await once(client, "ready");
       const store = createRedisStore({ client, prefix: `bench:${services.runId}:${tag}-sk` });
       const close = async () => {
         await store.clear();
