@@ -159,7 +159,7 @@ export interface SessionManagerOptions {
    * the inferred `Data` type at compile time, every load checks what comes
    * back (a bad value that got written is treated as `onInvalid` says on the
    * next request), and a second validation per write cost a changed request
-   * cycle 10–20 % more CPU with zod (measured in BENCHMARKS.md). Set `true`
+   * cycle up to 20 % more CPU with zod (measured in BENCHMARKS.md). Set `true`
    * to check writes in production as well.
    * @default true, unless `NODE_ENV` is `"production"`
    */
