@@ -347,7 +347,6 @@ async function interleave(
     const measurements = runs.get(server) ?? [];
     const measured = measurements.map(({ run }) => run);
     const rates = measured.map(rateOf);
-    const cpuPerRequest = measurements.map((m) => m.serverCpuMicrosPerRequest);
     const { spec } = server;
     const result: HttpResult = {
       type: "http",
@@ -366,8 +365,7 @@ async function interleave(
       reqPerSecMax: Math.max(...rates),
       repetitions: rates.map((rate) => Math.round(rate)),
       serverCpuShares: measurements.map(({ serverCpuShare }) => round2(serverCpuShare)),
-      serverCpuMicrosPerRequest: median(cpuPerRequest),
-      serverCpuMicrosPerRequests: cpuPerRequest.map(round2),
+      serverCpuMicrosPerRequests: measurements.map((m) => round2(m.serverCpuMicrosPerRequest)),
       p50Ms: median(measured.map((run) => run.latency.p50)),
       p99Ms: median(measured.map((run) => run.latency.p99)),
       errors: measured.reduce((sum, run) => sum + run.errors, 0),

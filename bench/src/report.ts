@@ -39,8 +39,6 @@ export interface HttpResult {
    * when the server was the bottleneck, lower when the load generator was.
    */
   readonly serverCpuShares?: readonly number[];
-  /** The server process's CPU time per request, µs (median over the repetitions). */
-  readonly serverCpuMicrosPerRequest?: number;
   /** The server process's CPU time per request in each repetition, µs. */
   readonly serverCpuMicrosPerRequests?: readonly number[];
   readonly p50Ms: number;
@@ -157,17 +155,18 @@ export function httpTargets(
   core: readonly CoreCpuResult[],
 ): TargetResult[] {
   const targets: TargetResult[] = [];
-  const paired = (a: HttpResult | undefined, b: HttpResult | undefined) => {
-    if (a?.repetitions === undefined || b?.repetitions === undefined) return undefined;
-    if (a.comparison !== b.comparison || a.repetitions.length !== b.repetitions.length) return;
-    const second = b.repetitions;
-    return a.repetitions.map((value, r) => [value, second[r] as number] as const);
+  /** `figures` of `a` and `b` (req/s by default), repetition by repetition. */
+  const paired = (
+    a: HttpResult | undefined,
+    b: HttpResult | undefined,
+    figures: (r: HttpResult) => readonly number[] | undefined = (r) => r.repetitions,
+  ) => {
+    const first = a === undefined ? undefined : figures(a);
+    const second = b === undefined ? undefined : figures(b);
+    if (first === undefined || second === undefined) return undefined;
+    if (a?.comparison !== b?.comparison || first.length !== second.length) return;
+    return first.map((value, r) => [value, second[r] as number] as const);
   };
-  // The server's CPU µs per request in each repetition, as a result of its own to pair.
-  const perRequestCpu = (result: HttpResult | undefined): HttpResult | undefined =>
-    result?.serverCpuMicrosPerRequests === undefined
-      ? undefined
-      : { ...result, repetitions: result.serverCpuMicrosPerRequests };
   for (const route of ["read", "write"] as const) {
     const find = (p: (r: HttpResult) => boolean) => http.find((r) => r.route === route && p(r));
     const sessionkit = (framework: HttpResult["framework"], store: Backend) =>
@@ -236,8 +235,9 @@ export function httpTargets(
       });
     }
     const cpuCost = paired(
-      perRequestCpu(sessionkit("node:http", "memory")),
-      perRequestCpu(asyncCeiling),
+      sessionkit("node:http", "memory"),
+      asyncCeiling,
+      (r) => r.serverCpuMicrosPerRequests,
     );
     if (cpuCost !== undefined) {
       targets.push({

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { CoreCpuResult } from "./core-cpu.js";
 import type { ComparisonResult, HttpResult, StoreResult, TargetResult } from "./report.js";
+import { median } from "./workload.js";
 
 /**
  * Renders the JSON lines of one run (stdin) as the Markdown tables of
@@ -90,7 +91,9 @@ for (const r of interleaved) {
     `${fmt(r.reqPerSecMin)}–${fmt(r.reqPerSecMax)}`,
     r.p50Ms,
     r.p99Ms,
-    r.serverCpuMicrosPerRequest?.toFixed(1) ?? "—",
+    r.serverCpuMicrosPerRequests === undefined
+      ? "—"
+      : median(r.serverCpuMicrosPerRequests).toFixed(1),
     busy(r.serverCpuShares),
     r.errors,
     r.non2xx,
