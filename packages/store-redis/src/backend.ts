@@ -39,7 +39,6 @@ export interface RedisBackendSettings {
  */
 export function redisBackend(settings: RedisBackendSettings): StoreBackend {
   const { connection, prefix, now, onError, operationTimeoutMs } = settings;
-  const { client } = connection;
   const tags = bucketTags();
   /** `<prefix>:{<tag>}:`, the base name of bucket `b`'s keys (one hash slot). */
   const bucketBase = (b: number): string => `${prefix}:{${tags[b]}}:`;
@@ -60,13 +59,13 @@ export function redisBackend(settings: RedisBackendSettings): StoreBackend {
   const send = async (
     which: Script,
     keys: readonly string[],
-    args: readonly (string | number)[],
+    args: readonly string[],
   ): Promise<unknown> => {
     try {
-      return await client.evalsha(which.sha, keys.length, ...keys, ...args);
+      return await connection.evalsha(which.sha, keys, args);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
-      return client.eval(which.source, keys.length, ...keys, ...args);
+      return connection.eval(which.source, keys, args);
     }
   };
 
@@ -86,26 +85,18 @@ export function redisBackend(settings: RedisBackendSettings): StoreBackend {
   const evaluate = (
     which: Script,
     keys: readonly string[],
-    args: readonly (string | number)[],
+    args: readonly string[],
   ): Promise<unknown> => command(() => send(which, keys, args));
 
   /** Runs a bucket script about one session (KEYS: the session, its bucket's k and e). */
-  const onSession = (
-    which: Script,
-    key: string,
-    args: readonly (string | number)[],
-  ): Promise<unknown> => {
+  const onSession = (which: Script, key: string, args: readonly string[]): Promise<unknown> => {
     const base = bucketBase(bucketOf(key));
     const keys = [sessionKeyOf(key, base), `${base}k`, `${base}e`];
     return evaluate(which, keys, [base, String(clock()), key, ...args]);
   };
 
   /** Runs a bucket script about a whole bucket (KEYS: its k and e). */
-  const onBucket = (
-    which: Script,
-    bucket: number,
-    args: readonly (string | number)[],
-  ): Promise<unknown> => {
+  const onBucket = (which: Script, bucket: number, args: readonly string[]): Promise<unknown> => {
     const base = bucketBase(bucket);
     return evaluate(which, [`${base}k`, `${base}e`], [base, String(clock()), ...args]);
   };
@@ -154,7 +145,7 @@ export function redisBackend(settings: RedisBackendSettings): StoreBackend {
   const readHash = async (key: string): Promise<SessionRecord | null | undefined> => {
     let fields: Record<string, string>;
     try {
-      fields = await command(() => client.hgetall(sessionKeyOf(key)));
+      fields = await command(() => connection.hgetall(sessionKeyOf(key)));
     } catch (error) {
       if (error instanceof Error && error.message.startsWith("WRONGTYPE")) return undefined;
       throw error;
@@ -318,7 +309,7 @@ export function redisBackend(settings: RedisBackendSettings): StoreBackend {
         }
         const current = pending;
         const seen = await Promise.all(
-          current.map((b) => onBucket(SCRIPTS.clear, b, [CLEAR_BATCH_SIZE])),
+          current.map((b) => onBucket(SCRIPTS.clear, b, [String(CLEAR_BATCH_SIZE)])),
         );
         pending = current.filter((_, i) => Number(seen[i]) > 0);
       }
@@ -337,7 +328,7 @@ export function redisBackend(settings: RedisBackendSettings): StoreBackend {
         const group = ALL_BUCKETS.slice(bucket, bucket + KEYS_BUCKETS_PER_STEP);
         const room = limit - out.length;
         const pages = (await Promise.all(
-          group.map((b, i) => onBucket(SCRIPTS.keys, b, [i === 0 ? from : "", room])),
+          group.map((b, i) => onBucket(SCRIPTS.keys, b, [i === 0 ? from : "", String(room)])),
         )) as [string, string[]][];
         for (const [last, live] of pages) {
           const left = limit - out.length;

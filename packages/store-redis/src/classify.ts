@@ -4,16 +4,27 @@ import { NotConnectedError } from "./connection.js";
 const STORE = "redis";
 
 /**
- * Messages of ioredis and Redis errors that mean "the server is not reachable
- * right now". "Too many Cluster redirections" happens while a Cluster fails
- * over: slots point at a master that is gone or not yet promoted.
+ * Messages of ioredis, node-redis and Redis errors that mean "the server is
+ * not reachable right now". "Too many Cluster redirections" happens while a
+ * Cluster fails over: slots point at a master that is gone or not yet
+ * promoted. node-redis: a client closed, offline or whose socket closed under
+ * a command, no Cluster root node or Sentinel reachable, no master known.
  */
 const UNAVAILABLE =
-  /Stream isn't writeable|Connection is closed|connect E|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|MaxRetriesPerRequest|None of startup nodes|Failed to refresh slots cache|Too many Cluster redirections|All sentinels are unreachable|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|LOADING|READONLY|NOREPLICAS|Cluster isn't ready/;
+  /Stream isn't writeable|Connection is closed|connect E|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|MaxRetriesPerRequest|None of startup nodes|Failed to refresh slots cache|Too many Cluster redirections|All sentinels are unreachable|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|LOADING|READONLY|NOREPLICAS|Cluster isn't ready|The client is closed|The client is offline|Socket closed unexpectedly|Disconnects client|Connection timeout|All the root nodes are unavailable|Cluster closed|None of the sentinels are available|connect to any sentinel|no valid master node/;
 
-/** Whether `error` is ioredis's `commandTimeout` rejection. */
+/**
+ * Whether `error` is a command timeout: ioredis's `commandTimeout`, or
+ * node-redis's `TimeoutError` (its `timeout` command option; its message is
+ * empty) and `SocketTimeoutError` (`socket.socketTimeout`).
+ */
 export function isCommandTimeout(error: unknown): boolean {
-  return error instanceof Error && error.message === "Command timed out";
+  if (!(error instanceof Error)) return false;
+  return (
+    error.message === "Command timed out" ||
+    error.constructor.name === "TimeoutError" ||
+    error.message.startsWith("Socket timeout timeout")
+  );
 }
 
 function codeOf(error: unknown): ErrorCode | undefined {

@@ -81,9 +81,17 @@ export function clientFromUrl(url: RedisUrl, timeoutMs: number): Redis | Cluster
 const listening = new WeakSet<Redis | Cluster>();
 const ignoreError = (): void => {};
 
-/** The store's view of its client: when a command may be sent, and how to let go. */
+/**
+ * The store's view of its client, ioredis or node-redis: the commands it
+ * sends, when one may be sent, and how to let go.
+ */
 export interface Connection {
-  readonly client: Redis | Cluster;
+  /** HGETALL: the hash's fields; no fields when there is no such key. */
+  hgetall(key: string): Promise<Record<string, string>>;
+  /** EVALSHA of a loaded script; rejects with a `NOSCRIPT …` error when the server lacks it. */
+  evalsha(sha: string, keys: readonly string[], args: readonly string[]): Promise<unknown>;
+  /** EVAL of a script's source (which also loads it). */
+  eval(source: string, keys: readonly string[], args: readonly string[]): Promise<unknown>;
   /**
    * Undefined when a command may be sent now; else a promise that settles when
    * the first connection is made, or rejects with {@link NotConnectedError}
@@ -150,7 +158,10 @@ export function openConnection(client: Redis | Cluster, owned: boolean): Connect
   };
 
   return {
-    client,
+    hgetall: (key) => client.hgetall(key),
+    evalsha: (sha, keys, args) => client.evalsha(sha, keys.length, ...keys, ...args),
+    eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args),
+
     ready() {
       const status = client.status;
       if (status === "ready") return undefined;

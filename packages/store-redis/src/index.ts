@@ -1,3 +1,4 @@
+export type { NodeRedisClient } from "./node-redis.js";
 export type {
   RedisStoreClientOptions,
   RedisStoreCommonOptions,

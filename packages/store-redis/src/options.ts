@@ -8,6 +8,7 @@ import {
   storeConfigError,
 } from "@sessionkit/core/store";
 import { Cluster, Redis } from "ioredis";
+import { isNodeRedisClient, type NodeRedisClient } from "./node-redis.js";
 import {
   DEFAULT_OPERATION_TIMEOUT_MS,
   DEFAULT_PREFIX,
@@ -70,11 +71,13 @@ export interface RedisStoreCommonOptions extends CommonStoreOptions {
 /** Connect with a client you created and own: standalone, Sentinel or Cluster. */
 export interface RedisStoreClientOptions extends RedisStoreCommonOptions {
   /**
-   * An ioredis client (`new Redis(…)`, Sentinel included) or `new Cluster(…)`.
-   * `close()` leaves it open. The store sends nothing while it is not `ready`,
+   * An ioredis client (`new Redis(…)`, Sentinel included) or `new Cluster(…)`;
+   * or a node-redis 5 client: `createClient()`, `createCluster()` or
+   * `createSentinel()`, connected by you (`await client.connect()`).
+   * `close()` leaves it open. The store sends nothing while it is not ready,
    * so its offline queue never replays a session write late.
    */
-  readonly client: Redis | Cluster;
+  readonly client: Redis | Cluster | NodeRedisClient;
   /** Not with `client`. */
   readonly url?: never;
 }
@@ -101,9 +104,14 @@ export type RedisStoreOptions = RedisStoreClientOptions | RedisStoreUrlOptions;
 export interface ResolvedRedisOptions extends ResolvedStoreOptions {
   readonly prefix: string;
   /** The client passed in, or undefined when the store creates its own from {@link url}. */
-  readonly client: Redis | Cluster | undefined;
+  readonly client: Redis | Cluster | NodeRedisClient | undefined;
   /** The parsed `url`, when the store creates its own client. */
   readonly url: RedisUrl | undefined;
+}
+
+/** Whether `client` is an ioredis `Redis` (Sentinel included) or `Cluster`. */
+export function isIoredis(client: unknown): client is Redis | Cluster {
+  return client instanceof Redis || client instanceof Cluster;
 }
 
 /**
@@ -120,8 +128,11 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
   if (hasClient === hasUrl) {
     throw storeConfigError(STORE, "pass exactly one of { client } or { url }");
   }
-  if (hasClient && !(options.client instanceof Redis || options.client instanceof Cluster)) {
-    throw storeConfigError(STORE, "client must be an ioredis Redis or Cluster instance");
+  if (hasClient && !isIoredis(options.client) && !isNodeRedisClient(options.client)) {
+    throw storeConfigError(
+      STORE,
+      "client must be an ioredis Redis or Cluster, or a node-redis 5 client, cluster or sentinel",
+    );
   }
   const url = hasUrl ? parseRedisUrl(options.url as string) : undefined;
   const merged: RedisStoreCommonOptions =

@@ -2,7 +2,8 @@ import { defineStore, type OptionalStoreMethod, type StoreWith } from "@sessionk
 import { redisBackend } from "./backend.js";
 import { classifyRedisError } from "./classify.js";
 import { clientFromUrl, openConnection } from "./connection.js";
-import { type RedisStoreOptions, resolveRedisOptions } from "./options.js";
+import { openNodeRedisConnection } from "./node-redis.js";
+import { isIoredis, type RedisStoreOptions, resolveRedisOptions } from "./options.js";
 import type { RedisUrl } from "./url.js";
 
 /** A `SessionStore` on Redis, with every optional method but `gc` (Redis expires keys natively). */
@@ -31,9 +32,13 @@ export interface RedisStore extends StoreWith<Exclude<OptionalStoreMethod, "gc">
 export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const resolved = resolveRedisOptions(options);
   const { operationTimeoutMs, onError } = resolved;
-  const client =
-    resolved.client ?? clientFromUrl(resolved.url as RedisUrl, resolved.operationTimeoutMs);
-  const connection = openConnection(client, resolved.client === undefined);
+  const given = resolved.client;
+  const connection =
+    given === undefined
+      ? openConnection(clientFromUrl(resolved.url as RedisUrl, operationTimeoutMs), true)
+      : isIoredis(given)
+        ? openConnection(given, false)
+        : openNodeRedisConnection(given);
   return defineStore({
     name: "redis",
     backend: redisBackend({ ...resolved, connection }),

@@ -9,6 +9,7 @@ import {
 } from "@sessionkit/conformance";
 import { createRedisStore, type RedisStore } from "@sessionkit/store-redis";
 import { Redis } from "ioredis";
+import { createClient } from "redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { removePrefixes, sessionKeyName } from "./cleanup.js";
 
@@ -217,5 +218,88 @@ describe("redis store while the server is down (A30, A31)", () => {
     expect(performance.now() - started).toBeLessThan(TIMEOUT_MS + 1_000);
     const [error] = await timedFailure(() => store.get(randomKey()));
     expect(error.code).toBe("STORE_UNAVAILABLE");
+  });
+});
+
+describe("redis store on a node-redis client while the server is down (A30, A31)", () => {
+  /** A node-redis client through `url`, destroyed after the test; connecting is the test's business. */
+  function nodeRedisAt(url: string, options: { disableOfflineQueue?: boolean } = {}) {
+    const client = createClient({ url, ...options });
+    cleanup.push(async () => {
+      if (client.isOpen) client.destroy();
+    });
+    const prefix = uniqueName("skredisfail");
+    prefixes.push(prefix);
+    // No error listener of the test's own: the store's keeps the process alive.
+    const store = createRedisStore({ client, prefix, operationTimeoutMs: TIMEOUT_MS });
+    return { client, store, prefix };
+  }
+
+  it("a client that cannot make its first connection: every operation rejects with STORE_UNAVAILABLE within the timeout", async () => {
+    const p = await proxy();
+    await p.stop();
+    const { client, store } = nodeRedisAt(p.url(), { disableOfflineQueue: true });
+    client.connect().catch(() => {});
+    for (const [name, operation] of everyOperation(store)) {
+      const [error, elapsed] = await timedFailure(operation);
+      expect(error.code, name).toBe("STORE_UNAVAILABLE");
+      expect(error.operation).toBe(name);
+      expect(error.retryable).toBe(true);
+      expect(elapsed).toBeLessThan(TIMEOUT_MS + 1_000);
+    }
+  });
+
+  it("a server that goes away: operations fail typed within the timeout, and the store recovers with the client, data intact", async () => {
+    const p = await proxy();
+    const { client, store } = nodeRedisAt(p.url(), { disableOfflineQueue: true });
+    await client.connect();
+    const key = randomKey();
+    const record = makeRecord({ userId: "u-recover" });
+    expect(await store.set(key, record, { ifVersion: 0 })).toBe(true);
+    await p.stop();
+    for (const [name, operation] of everyOperation(store)) {
+      const [error, elapsed] = await timedFailure(operation);
+      expect(["STORE_UNAVAILABLE", "STORE_TIMEOUT"], name).toContain(error.code);
+      expect(error.retryable).toBe(true);
+      expect(elapsed).toBeLessThan(TIMEOUT_MS + 1_000);
+    }
+    const [error] = await timedFailure(() => store.get(key));
+    expect(error.code).toBe("STORE_UNAVAILABLE");
+    await p.resume();
+    await untilRecovered(() => store.count(), 10_000);
+    expect((await store.get(key))?.payload).toBe(record.payload);
+    expect(await store.set(key, { ...record, version: 2 }, { ifVersion: 1 })).toBe(true);
+  });
+
+  it("a server that accepts but never answers gives STORE_TIMEOUT within timeout + 1s (A30)", async () => {
+    const p = await proxy();
+    const { client, store } = nodeRedisAt(p.url(), { disableOfflineQueue: true });
+    await client.connect();
+    await store.get(randomKey());
+    await p.hang();
+    for (const [name, operation] of everyOperation(store).slice(0, 4)) {
+      const [error, elapsed] = await timedFailure(operation);
+      expect(error.code, name).toBe("STORE_TIMEOUT");
+      expect(error.retryable).toBe(true);
+      expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
+      expect(elapsed).toBeLessThan(TIMEOUT_MS + 1_000);
+    }
+  });
+
+  it("a write refused during an outage never lands later, even through a client with its offline queue on (A18, A24)", async () => {
+    const p = await proxy();
+    const { client, store, prefix } = nodeRedisAt(p.url()); // node-redis default: offline queue on
+    await client.connect();
+    await store.count();
+    const down = new Promise((resolve) => client.once("error", resolve));
+    await p.stop();
+    await down;
+    const key = randomKey();
+    const [error] = await timedFailure(() => store.set(key, makeRecord(), { ifVersion: 0 }));
+    expect(error.code).toBe("STORE_UNAVAILABLE");
+    await p.resume();
+    await untilRecovered(() => store.count(), 10_000);
+    expect(await store.get(key)).toBeNull();
+    expect(await raw.exists(sessionKeyName(prefix, key))).toBe(0);
   });
 });

@@ -1,14 +1,15 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import { getRedisUrl, uniqueName } from "@sessionkit/conformance";
+import { getRedisUrl, makeRecord, randomKey, uniqueName } from "@sessionkit/conformance";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { driveCartApp } from "../../../scripts/newcomer/drive.mjs";
-import { removePrefixes } from "./cleanup.js";
+import { removePrefixes, sessionKeyName } from "./cleanup.js";
 
 // Prefixes of this run only: exact counts, and no clash with a concurrent run.
 const examplePrefix = uniqueName("skreadme");
 const openPrefix = uniqueName("skreadme");
+const nodeRedisPrefix = uniqueName("skreadme");
 
 beforeAll(async () => {
   process.env.REDIS_URL = await getRedisUrl();
@@ -21,7 +22,7 @@ beforeAll(async () => {
 afterAll(async () => {
   const raw = new Redis(process.env.REDIS_URL as string, { lazyConnect: true });
   await raw.connect();
-  await removePrefixes(raw, [examplePrefix, openPrefix]);
+  await removePrefixes(raw, [examplePrefix, openPrefix, nodeRedisPrefix]);
   await raw.quit();
 });
 
@@ -58,5 +59,20 @@ it("the README's registry form opens a store on the URL's prefix", async () => {
     expect(await store.count?.()).toBe(0);
   } finally {
     await store.close?.();
+  }
+});
+
+it("the README's node-redis form stores sessions through the client it is given and leaves it open", async () => {
+  process.env.SESSION_PREFIX = nodeRedisPrefix;
+  const { client, store } = await import("./readme-example-node-redis.js");
+  try {
+    const key = randomKey();
+    expect(await store.set(key, makeRecord(), { ifVersion: 0 })).toBe(true);
+    expect(await client.exists(sessionKeyName(nodeRedisPrefix, key))).toBe(1);
+    expect(await store.count()).toBe(1);
+    await store.close();
+    expect(client.isReady).toBe(true);
+  } finally {
+    await client.close();
   }
 });
