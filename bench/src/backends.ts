@@ -53,6 +53,9 @@ export type PeerKind =
   | "connect-redis@9"
   | "connect-pg-simple";
 
+/** The Redis client library a sessionkit Redis store is given. */
+export type RedisClientKind = "ioredis" | "node-redis";
+
 export async function openServices(redisUrl: string, databaseUrl: string): Promise<Services> {
   patchSqlite();
   const runId = `${Date.now().toString(36)}${process.pid.toString(36)}`;
@@ -164,11 +167,15 @@ export async function openPeerStore(
   }
 }
 
-/** A sessionkit store on a backend, with its background timers off. */
+/**
+ * A sessionkit store on a backend, with its background timers off; on Redis,
+ * through the client library `redisClient` (ioredis unless told otherwise).
+ */
 export async function openSessionkitStore(
   services: ServiceNames,
   backend: Backend,
   tag = "store",
+  redisClient: RedisClientKind = "ioredis",
 ): Promise<{ store: SessionStore; counter: RoundTripCounter; close(): Promise<void> }> {
   switch (backend) {
     case "memory": {
@@ -185,6 +192,19 @@ export async function openSessionkitStore(
       return { store, counter: sqliteCounter(), close };
     }
     case "redis": {
+      if (redisClient === "node-redis") {
+        // As the store's README shows it; connect-redis 9 gets node-redis's defaults.
+        const client = createClient({ url: services.redisUrl, disableOfflineQueue: true });
+        await client.connect();
+        const counter = redisCounter(services.redisUrl, (args) => client.sendCommand(args));
+        const store = createRedisStore({ client, prefix: `bench:${services.runId}:${tag}-skn` });
+        const close = async () => {
+          await store.clear();
+          await store.close();
+          client.destroy();
+        };
+        return { store, counter, close };
+      }
       // The client settings the store's README recommends for a client of your own;
       // the peers on ioredis (connect-redis 8) get ioredis's defaults, as their docs show.
       const { client, counter } = ioredisClient(services, {

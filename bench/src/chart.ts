@@ -53,7 +53,7 @@ function rowLabel(result: HttpResult): string {
     case "none":
       return result.ceiling === "async" ? "no session, one await" : "no session";
     case "sessionkit":
-      return "sessionkit";
+      return result.redisClient === "node-redis" ? "sessionkit (node-redis)" : "sessionkit";
     case "express-session":
       return `express-session ${PEER_LABELS[result.peer ?? ""] ?? result.peer}`;
     case "@fastify/session": {

@@ -9,6 +9,7 @@ import fastify from "fastify";
 import {
   openPeerStore,
   openSessionkitStore,
+  type RedisClientKind,
   type PeerKind,
   type ServiceNames,
 } from "./backends.js";
@@ -32,6 +33,8 @@ export interface AppSpec {
   readonly ceiling?: "sync" | "async";
   /** @fastify/session only: its `rolling` option (its default, `true`, saves on every request). */
   readonly rolling?: boolean;
+  /** sessionkit on Redis only: the client library its store is given (default ioredis). */
+  readonly redisClient?: RedisClientKind;
 }
 
 /** The app's name in results, tables and charts. */
@@ -40,7 +43,7 @@ export function appName(spec: AppSpec): string {
     case "none":
       return `${spec.framework} + no session${spec.ceiling === "async" ? ", one await" : ""}`;
     case "sessionkit":
-      return `${spec.framework} + sessionkit/${spec.store}`;
+      return `${spec.framework} + sessionkit/${spec.store}${spec.redisClient === "node-redis" ? " (node-redis)" : ""}`;
     case "express-session":
       return `${spec.framework} + express-session/${spec.peer}`;
     case "@fastify/session":
@@ -151,7 +154,7 @@ export async function startApp(spec: AppSpec, names: ServiceNames): Promise<Runn
   let closeStore = async () => {};
   let manager: SessionManager<BenchData> | undefined;
   if (spec.sessions === "sessionkit" && spec.store !== "none") {
-    const opened = await openSessionkitStore(names, spec.store, tag);
+    const opened = await openSessionkitStore(names, spec.store, tag, spec.redisClient);
     closeStore = opened.close;
     manager = createSessionManager<BenchData>({
       store: opened.store,

@@ -22,10 +22,15 @@ export interface Comparison {
   readonly apps: readonly AppSpec[];
 }
 
-const sessionkit = (framework: Framework, store: Backend): AppSpec => ({
+const sessionkit = (
+  framework: Framework,
+  store: Backend,
+  redisClient?: AppSpec["redisClient"],
+): AppSpec => ({
   framework,
   sessions: "sessionkit",
   store,
+  ...(redisClient === undefined ? {} : { redisClient }),
 });
 const ceilings = (framework: Framework): AppSpec[] => [
   { framework, sessions: "none", store: "none", ceiling: "sync" },
@@ -39,11 +44,17 @@ const ceilings = (framework: Framework): AppSpec[] => [
  * comparison, so every figure comes from interleaved repetitions.
  */
 export function comparisons(): Comparison[] {
+  // On Redis, sessionkit on each client library its peers use: ioredis
+  // (connect-redis 8) and node-redis (connect-redis 9).
+  const sessionkits = (framework: Framework, store: Backend): AppSpec[] =>
+    store === "redis"
+      ? [sessionkit(framework, store), sessionkit(framework, store, "node-redis")]
+      : [sessionkit(framework, store)];
   const express = (store: Backend, peers: AppSpec["peer"][]): Comparison => ({
     name: `express/${store}`,
     framework: "express",
     apps: [
-      sessionkit("express", store),
+      ...sessionkits("express", store),
       ...peers.map((peer) => ({
         framework: "express" as const,
         sessions: "express-session" as const,
@@ -86,7 +97,7 @@ export function comparisons(): Comparison[] {
     {
       name: "fastify/redis",
       framework: "fastify",
-      apps: [sessionkit("fastify", "redis"), ...fastifySession("redis", "connect-redis@9")],
+      apps: [...sessionkits("fastify", "redis"), ...fastifySession("redis", "connect-redis@9")],
     },
     {
       name: "fastify/sqlite+postgres",
@@ -358,6 +369,7 @@ async function interleave(
       ...(spec.peer === undefined ? {} : { peer: spec.peer }),
       ...(spec.ceiling === undefined ? {} : { ceiling: spec.ceiling }),
       ...(spec.rolling === undefined ? {} : { rolling: spec.rolling }),
+      ...(spec.redisClient === undefined ? {} : { redisClient: spec.redisClient }),
       route,
       connections: config.http.connections,
       reqPerSec: median(rates),

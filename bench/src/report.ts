@@ -26,6 +26,8 @@ export interface HttpResult {
   readonly peer?: string;
   readonly ceiling?: "sync" | "async";
   readonly rolling?: boolean;
+  /** sessionkit on Redis: the client library of its store; absent for ioredis. */
+  readonly redisClient?: "ioredis" | "node-redis";
   readonly route: "read" | "write";
   readonly connections: number;
   /** Median over the interleaved repetitions. */
@@ -169,8 +171,18 @@ export function httpTargets(
   };
   for (const route of ["read", "write"] as const) {
     const find = (p: (r: HttpResult) => boolean) => http.find((r) => r.route === route && p(r));
-    const sessionkit = (framework: HttpResult["framework"], store: Backend) =>
-      find((r) => r.framework === framework && r.sessions === "sessionkit" && r.store === store);
+    const sessionkit = (
+      framework: HttpResult["framework"],
+      store: Backend,
+      redisClient: "ioredis" | "node-redis" = "ioredis",
+    ) =>
+      find(
+        (r) =>
+          r.framework === framework &&
+          r.sessions === "sessionkit" &&
+          r.store === store &&
+          (r.redisClient ?? "ioredis") === redisClient,
+      );
     const ratio = (
       name: string,
       a: HttpResult | undefined,
@@ -182,6 +194,11 @@ export function httpTargets(
       const values = pairs.map(([x, y]) => x / y);
       targets.push({ ...repeatedTarget(name, values, ">=", threshold, "×"), route });
     };
+    // On Redis each peer is measured against sessionkit on the same client
+    // library: connect-redis 9 runs on node-redis, connect-redis 8 on ioredis.
+    const clientOf = (peer: string) => (peer === "connect-redis@9" ? "node-redis" : "ioredis");
+    const named = (store: Backend, peer: string) =>
+      `sessionkit/${store}${clientOf(peer) === "node-redis" ? " (node-redis)" : ""}`;
     const expressPeers = [
       ["memory", "memory", "express-session MemoryStore"],
       ["redis", "connect-redis@9", "express-session + connect-redis 9"],
@@ -191,8 +208,8 @@ export function httpTargets(
     ] as const;
     for (const [store, peer, label] of expressPeers) {
       ratio(
-        `Express: sessionkit/${store} ÷ ${label}`,
-        sessionkit("express", store),
+        `Express: ${named(store, peer)} ÷ ${label}`,
+        sessionkit("express", store, clientOf(peer)),
         find((r) => r.sessions === "express-session" && r.peer === peer),
         1.2,
       );
@@ -203,8 +220,8 @@ export function httpTargets(
     ] as const) {
       for (const rolling of [true, false]) {
         ratio(
-          `Fastify: sessionkit/${store} ÷ ${label}${rolling ? "" : ", rolling: false"}`,
-          sessionkit("fastify", store),
+          `Fastify: ${named(store, peer)} ÷ ${label}${rolling ? "" : ", rolling: false"}`,
+          sessionkit("fastify", store, clientOf(peer)),
           find(
             (r) =>
               r.sessions === "@fastify/session" &&

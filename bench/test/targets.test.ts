@@ -132,6 +132,38 @@ describe("httpTargets(http, core)", () => {
       [],
     );
 
+  it("httpTargets() pairs each Redis peer with sessionkit on the same client library: connect-redis 9 with node-redis, connect-redis 8 with ioredis", () => {
+    const redis = (
+      fields: Partial<HttpResult> & Pick<HttpResult, "app" | "sessions">,
+      rate: number,
+    ) =>
+      app({ framework: "express", store: "redis", comparison: "express/redis", ...fields }, [
+        rate,
+        rate,
+        rate,
+      ]);
+    const targets = httpTargets(
+      [
+        redis({ app: "express + sessionkit/redis", sessions: "sessionkit" }, 1000),
+        redis(
+          {
+            app: "express + sessionkit/redis (node-redis)",
+            sessions: "sessionkit",
+            redisClient: "node-redis",
+          },
+          1500,
+        ),
+        redis({ app: "cr9", sessions: "express-session", peer: "connect-redis@9" }, 1000),
+        redis({ app: "cr8", sessions: "express-session", peer: "connect-redis@8" }, 800),
+      ],
+      [],
+    );
+    expect(targets.map(({ target, ratio }) => [target, ratio])).toEqual([
+      ["Express: sessionkit/redis (node-redis) ÷ express-session + connect-redis 9", 1.5],
+      ["Express: sessionkit/redis ÷ express-session + connect-redis 8", 1.25],
+    ]);
+  });
+
   it("httpTargets() computes node:http's added cost as 1/rate − 1/ceiling rate in µs", () => {
     const [target] = nodeHttp([10_000, 40_000], [20_000, 50_000], [1, 0.98]);
     // 100 − 50 = 50 µs, and 25 − 20 = 5 µs.

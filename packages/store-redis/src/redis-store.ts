@@ -11,7 +11,8 @@ export interface RedisStore extends StoreWith<Exclude<OptionalStoreMethod, "gc">
 
 /**
  * Creates a session store on Redis (standalone, Sentinel or Cluster) through
- * ioredis. Every read-modify-write of a session is one Lua script, so
+ * ioredis, or through a node-redis 5 client, cluster or sentinel you pass as
+ * `client`. Every read-modify-write of a session is one Lua script, so
  * compare-and-set and touch are atomic, and every write sets a native expiry
  * (`PX expiresAt - now()`, on the application's clock). Sessions spread over
  * 256 hash-tagged buckets, so a Cluster's masters share them. Invalid options
