@@ -9,8 +9,8 @@ import fastify from "fastify";
 import {
   openPeerStore,
   openSessionkitStore,
-  type RedisClientKind,
   type PeerKind,
+  type RedisClientKind,
   type ServiceNames,
 } from "./backends.js";
 import { type Backend, SECRET } from "./subject.js";
