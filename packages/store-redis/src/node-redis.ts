@@ -121,8 +121,11 @@ export function openNodeRedisConnection(client: NodeRedisClient): Connection {
 
   return {
     hgetall: async (key) => (await commands.hGetAll(key)) as Record<string, string>,
-    evalsha: (sha, keys, args) => commands.evalSha(sha, { keys: [...keys], arguments: [...args] }),
-    eval: (source, keys, args) => commands.eval(source, { keys: [...keys], arguments: [...args] }),
+    // node-redis only reads the arrays (and the backend builds fresh ones per call).
+    evalsha: (sha, keys, args) =>
+      commands.evalSha(sha, { keys: keys as string[], arguments: args as string[] }),
+    eval: (source, keys, args) =>
+      commands.eval(source, { keys: keys as string[], arguments: args as string[] }),
 
     ready() {
       if (!client.isOpen) {
