@@ -238,10 +238,20 @@ export async function openSessionkitStore(
   }
 }
 
-function sessionkit(services: Services, backend: Backend): SubjectFactory {
+function sessionkit(
+  services: Services,
+  backend: Backend,
+  redisClient: RedisClientKind = "ioredis",
+): SubjectFactory {
   return async () => {
-    const { store, counter, close } = await openSessionkitStore(services, backend);
-    return sessionkitSubject(backend, store, counter, close);
+    const { store, counter, close } = await openSessionkitStore(
+      services,
+      backend,
+      "store",
+      redisClient,
+    );
+    const name = redisClient === "node-redis" ? "sessionkit (node-redis)" : "sessionkit";
+    return sessionkitSubject(backend, store, counter, close, name);
   };
 }
 
@@ -285,6 +295,7 @@ export function subjectsFor(services: Services, backend: Backend): SubjectFactor
     case "redis":
       return [
         sessionkit(services, "redis"),
+        sessionkit(services, "redis", "node-redis"),
         peer(services, "redis", "connect-redis@8"),
         peer(services, "redis", "connect-redis@9"),
         async () => {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { CoreCpuResult } from "../src/core-cpu.js";
-import { type HttpResult, httpTargets, needed, repeatedTarget } from "../src/report.js";
+import {
+  type HttpResult,
+  httpTargets,
+  needed,
+  repeatedTarget,
+  type StoreResult,
+  storeTargets,
+} from "../src/report.js";
 
 function app(
   fields: Partial<HttpResult> & Pick<HttpResult, "app" | "framework" | "sessions" | "store">,
@@ -239,6 +246,48 @@ describe("httpTargets(http, core)", () => {
     expect(targets.map((t) => [t.threshold, t.pass])).toEqual([
       [8, false],
       [10, true],
+    ]);
+  });
+});
+
+describe("storeTargets(store)", () => {
+  const result = (
+    subject: string,
+    kind: StoreResult["kind"],
+    op: StoreResult["op"],
+    opsPerSec: number,
+  ): StoreResult => ({
+    type: "store",
+    backend: "redis",
+    subject,
+    kind,
+    op,
+    concurrency: 64,
+    roundTrips: 1,
+    serverCommands: 1,
+    opsPerSec,
+    opsPerSecMin: opsPerSec,
+    opsPerSecMax: opsPerSec,
+    p50Ms: 1,
+    p99Ms: 2,
+    runs: 5,
+    opsPerRun: 1_000,
+  });
+
+  it("storeTargets() holds connect-redis 9 against sessionkit on node-redis and the rest against sessionkit on ioredis", () => {
+    const targets = storeTargets([
+      result("sessionkit", "sessionkit", "unchanged", 1_000),
+      result("sessionkit", "sessionkit", "changed", 500),
+      result("sessionkit (node-redis)", "sessionkit", "unchanged", 2_000),
+      result("sessionkit (node-redis)", "sessionkit", "changed", 900),
+      result("connect-redis@8", "peer", "unchanged", 500),
+      result("connect-redis@9", "peer", "unchanged", 1_000),
+      result("raw ioredis", "raw", "changed", 1_000),
+    ]);
+    expect(targets.map(({ target, ratio }) => [target, ratio])).toEqual([
+      ["redis: changed cycle c64, sessionkit / raw client", 0.5],
+      ["redis: unchanged cycle c64, sessionkit / connect-redis@8", 2],
+      ["redis: unchanged cycle c64, sessionkit (node-redis) / connect-redis@9", 2],
     ]);
   });
 });
