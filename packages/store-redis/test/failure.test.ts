@@ -7,6 +7,7 @@ import {
   uniqueName,
   untilRecovered,
 } from "@sessionkit/conformance";
+import type { SessionRecord } from "@sessionkit/core";
 import { createRedisStore, type RedisStore } from "@sessionkit/store-redis";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
@@ -69,6 +70,22 @@ async function proxy() {
     /** Server frozen: connections open, nothing answered. */
     hang: () => p.inject("black-hole"),
   };
+}
+
+/**
+ * Brings the server back and checks the store recovers by itself: `key`'s
+ * record (written before the outage) is intact and takes a compare-and-set.
+ */
+async function recoveredWithData(
+  p: Awaited<ReturnType<typeof proxy>>,
+  store: RedisStore,
+  key: string,
+  record: SessionRecord,
+): Promise<void> {
+  await p.resume();
+  await untilRecovered(() => store.count(), 10_000);
+  expect((await store.get(key))?.payload).toBe(record.payload);
+  expect(await store.set(key, { ...record, version: 2 }, { ifVersion: 1 })).toBe(true);
 }
 
 function storeAt(url: string): RedisStore {
@@ -157,10 +174,7 @@ describe("redis store while the server is down (A30, A31)", () => {
     await p.stop();
     const [error] = await timedFailure(() => store.get(key));
     expect(error.code).toBe("STORE_UNAVAILABLE");
-    await p.resume();
-    await untilRecovered(() => store.count(), 10_000);
-    expect((await store.get(key))?.payload).toBe(record.payload);
-    expect(await store.set(key, { ...record, version: 2 }, { ifVersion: 1 })).toBe(true);
+    await recoveredWithData(p, store, key, record);
   });
 
   it("a store created while the server is down starts working when it comes up", async () => {
@@ -265,10 +279,7 @@ describe("redis store on a node-redis client while the server is down (A30, A31)
     }
     const [error] = await timedFailure(() => store.get(key));
     expect(error.code).toBe("STORE_UNAVAILABLE");
-    await p.resume();
-    await untilRecovered(() => store.count(), 10_000);
-    expect((await store.get(key))?.payload).toBe(record.payload);
-    expect(await store.set(key, { ...record, version: 2 }, { ifVersion: 1 })).toBe(true);
+    await recoveredWithData(p, store, key, record);
   });
 
   it("a server that accepts but never answers gives STORE_TIMEOUT within timeout + 1s (A30)", async () => {
