@@ -2,7 +2,9 @@ import { type Connection, NotConnectedError } from "./connection.js";
 
 /** The arguments of node-redis's `EVAL` and `EVALSHA`. */
 interface EvalOptions {
+  /** The script's KEYS (one hash slot). */
   keys: string[];
+  /** The script's ARGV. */
   arguments: string[];
 }
 
@@ -18,10 +20,15 @@ export interface NodeRedisClient {
   readonly isOpen: boolean;
   /** A client and a Sentinel say whether they can send now; a Cluster does not have it. */
   readonly isReady?: boolean;
+  /** `HGETALL`: the store's common read. */
   hGetAll(key: string): Promise<unknown>;
+  /** `EVALSHA`: every read-modify-write of a session is one of the store's scripts. */
   evalSha(sha1: string, options: EvalOptions): Promise<unknown>;
+  /** `EVAL`: a script the server does not have yet (`NOSCRIPT`), which also loads it. */
   eval(script: string, options: EvalOptions): Promise<unknown>;
+  /** The store adds one `error` listener, so an `error` event never ends the process. */
   on(event: "error", listener: (error: Error) => void): unknown;
+  /** Removes the store's own listeners of the first connection once it is made. */
   off(event: "error", listener: (error: Error) => void): unknown;
 }
 
