@@ -118,7 +118,11 @@ export function openNodeRedisConnection(client: NodeRedisClient): Connection {
         else if (isReady()) {
           everReady = true;
           settle();
-        } else timer = setTimeout(look, STARTUP_POLL_MS);
+        } else {
+          // Never what keeps the process alive, should the client never connect.
+          timer = setTimeout(look, STARTUP_POLL_MS);
+          timer.unref();
+        }
       };
       client.on("error", onError);
       look();
@@ -127,7 +131,7 @@ export function openNodeRedisConnection(client: NodeRedisClient): Connection {
   };
 
   return {
-    hgetall: async (key) => (await commands.hGetAll(key)) as Record<string, string>,
+    hgetall: (key) => commands.hGetAll(key) as Promise<Record<string, string>>,
     // node-redis only reads the arrays (and the backend builds fresh ones per call).
     evalsha: (sha, keys, args) =>
       commands.evalSha(sha, { keys: keys as string[], arguments: args as string[] }),
