@@ -28,7 +28,7 @@ import {
 import { peerSubject } from "./peer-subject.js";
 import { type RawClient, rawSubject } from "./raw-subject.js";
 import { sessionkitSubject } from "./sessionkit-subject.js";
-import type { Backend, Subject } from "./subject.js";
+import { type Backend, clientSuffix, type RedisClientKind, type Subject } from "./subject.js";
 
 export type SubjectFactory = () => Promise<Subject>;
 
@@ -52,9 +52,6 @@ export type PeerKind =
   | "connect-redis@8"
   | "connect-redis@9"
   | "connect-pg-simple";
-
-/** The Redis client library a sessionkit Redis store is given. */
-export type RedisClientKind = "ioredis" | "node-redis";
 
 export async function openServices(redisUrl: string, databaseUrl: string): Promise<Services> {
   patchSqlite();
@@ -250,8 +247,13 @@ function sessionkit(
       "store",
       redisClient,
     );
-    const name = redisClient === "node-redis" ? "sessionkit (node-redis)" : "sessionkit";
-    return sessionkitSubject(backend, store, counter, close, name);
+    return sessionkitSubject(
+      backend,
+      store,
+      counter,
+      close,
+      `sessionkit${clientSuffix(redisClient)}`,
+    );
   };
 }
 

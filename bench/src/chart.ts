@@ -1,4 +1,5 @@
 import type { HttpResult } from "./report.js";
+import { clientSuffix } from "./subject.js";
 
 /** What the chart says about the run it comes from. */
 export interface ChartRun {
@@ -53,7 +54,7 @@ function rowLabel(result: HttpResult): string {
     case "none":
       return result.ceiling === "async" ? "no session, one await" : "no session";
     case "sessionkit":
-      return result.redisClient === "node-redis" ? "sessionkit (node-redis)" : "sessionkit";
+      return `sessionkit${clientSuffix(result.redisClient)}`;
     case "express-session":
       return `express-session ${PEER_LABELS[result.peer ?? ""] ?? result.peer}`;
     case "@fastify/session": {

@@ -10,10 +10,9 @@ import {
   openPeerStore,
   openSessionkitStore,
   type PeerKind,
-  type RedisClientKind,
   type ServiceNames,
 } from "./backends.js";
-import { type Backend, SECRET } from "./subject.js";
+import { type Backend, clientSuffix, type RedisClientKind, SECRET } from "./subject.js";
 import { type BenchData, sessionData } from "./workload.js";
 
 export type Framework = "node:http" | "express" | "fastify";
@@ -43,7 +42,7 @@ export function appName(spec: AppSpec): string {
     case "none":
       return `${spec.framework} + no session${spec.ceiling === "async" ? ", one await" : ""}`;
     case "sessionkit":
-      return `${spec.framework} + sessionkit/${spec.store}${spec.redisClient === "node-redis" ? " (node-redis)" : ""}`;
+      return `${spec.framework} + sessionkit/${spec.store}${clientSuffix(spec.redisClient)}`;
     case "express-session":
       return `${spec.framework} + express-session/${spec.peer}`;
     case "@fastify/session":

@@ -1,5 +1,11 @@
 import type { CoreCpuResult } from "./core-cpu.js";
-import type { Backend, SubjectKind } from "./subject.js";
+import {
+  type Backend,
+  clientSuffix,
+  peerClient,
+  type RedisClientKind,
+  type SubjectKind,
+} from "./subject.js";
 import { type Measurement, median, type OperationName } from "./workload.js";
 
 export interface StoreResult extends Measurement {
@@ -27,7 +33,7 @@ export interface HttpResult {
   readonly ceiling?: "sync" | "async";
   readonly rolling?: boolean;
   /** sessionkit on Redis: the client library of its store; absent for ioredis. */
-  readonly redisClient?: "ioredis" | "node-redis";
+  readonly redisClient?: RedisClientKind;
   readonly route: "read" | "write";
   readonly connections: number;
   /** Median over the interleaved repetitions. */
@@ -174,7 +180,7 @@ export function httpTargets(
     const sessionkit = (
       framework: HttpResult["framework"],
       store: Backend,
-      redisClient: "ioredis" | "node-redis" = "ioredis",
+      redisClient: RedisClientKind = "ioredis",
     ) =>
       find(
         (r) =>
@@ -194,11 +200,9 @@ export function httpTargets(
       const values = pairs.map(([x, y]) => x / y);
       targets.push({ ...repeatedTarget(name, values, ">=", threshold, "×"), route });
     };
-    // On Redis each peer is measured against sessionkit on the same client
-    // library: connect-redis 9 runs on node-redis, connect-redis 8 on ioredis.
-    const clientOf = (peer: string) => (peer === "connect-redis@9" ? "node-redis" : "ioredis");
+    // On Redis each peer is measured against sessionkit on the same client library.
     const named = (store: Backend, peer: string) =>
-      `sessionkit/${store}${clientOf(peer) === "node-redis" ? " (node-redis)" : ""}`;
+      `sessionkit/${store}${clientSuffix(peerClient(peer))}`;
     const expressPeers = [
       ["memory", "memory", "express-session MemoryStore"],
       ["redis", "connect-redis@9", "express-session + connect-redis 9"],
@@ -209,7 +213,7 @@ export function httpTargets(
     for (const [store, peer, label] of expressPeers) {
       ratio(
         `Express: ${named(store, peer)} ÷ ${label}`,
-        sessionkit("express", store, clientOf(peer)),
+        sessionkit("express", store, peerClient(peer)),
         find((r) => r.sessions === "express-session" && r.peer === peer),
         1.2,
       );
@@ -221,7 +225,7 @@ export function httpTargets(
       for (const rolling of [true, false]) {
         ratio(
           `Fastify: ${named(store, peer)} ÷ ${label}${rolling ? "" : ", rolling: false"}`,
-          sessionkit("fastify", store, clientOf(peer)),
+          sessionkit("fastify", store, peerClient(peer)),
           find(
             (r) =>
               r.sessions === "@fastify/session" &&
@@ -324,13 +328,14 @@ export function storeTargets(store: readonly StoreResult[]): TargetResult[] {
         (subject === undefined || r.subject === subject),
     )?.opsPerSec;
 
-  // On Redis, connect-redis 9 (node-redis) is held against sessionkit given a
-  // node-redis client, when the run has it; everything else against sessionkit on ioredis.
-  const sessionkitFor = (peer: string) =>
-    peer === "connect-redis@9" &&
-    store.some((r) => r.kind === "sessionkit" && r.subject === "sessionkit (node-redis)")
-      ? "sessionkit (node-redis)"
+  // On Redis each peer is held against sessionkit on its own client library,
+  // when the run has that subject (older runs only had sessionkit on ioredis).
+  const sessionkitFor = (peer: string) => {
+    const subject = `sessionkit${clientSuffix(peerClient(peer))}`;
+    return store.some((r) => r.kind === "sessionkit" && r.subject === subject)
+      ? subject
       : "sessionkit";
+  };
   for (const backend of ["memory", "sqlite", "redis", "postgres"] as const) {
     ratio(
       `${backend}: changed cycle c64, sessionkit / raw client`,

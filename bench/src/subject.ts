@@ -4,6 +4,20 @@ import type { Operation, OperationName } from "./workload.js";
 export type Backend = "memory" | "sqlite" | "redis" | "postgres";
 export type SubjectKind = "sessionkit" | "peer" | "raw";
 
+/** The Redis client library a sessionkit Redis store is given. */
+export type RedisClientKind = "ioredis" | "node-redis";
+
+/** What names and labels of sessionkit on node-redis carry after "sessionkit/<store>"; nothing for ioredis. */
+export const clientSuffix = (client: RedisClientKind | undefined): string =>
+  client === "node-redis" ? " (node-redis)" : "";
+
+/**
+ * The Redis client library a peer runs on, which sessionkit is measured on
+ * against it: connect-redis 9 on node-redis, connect-redis 8 on ioredis.
+ */
+export const peerClient = (peer: string): RedisClientKind =>
+  peer === "connect-redis@9" ? "node-redis" : "ioredis";
+
 /** Something measured: sessionkit on a store, a peer store, or a raw client as the limit. */
 export interface Subject {
   readonly name: string;

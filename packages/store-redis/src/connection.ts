@@ -78,8 +78,23 @@ export function clientFromUrl(url: RedisUrl, timeoutMs: number): Redis | Cluster
   });
 }
 
-const listening = new WeakSet<Redis | Cluster>();
+const listening = new WeakSet<object>();
 const ignoreError = (): void => {};
+
+/**
+ * Adds the store's one `error` listener to a client, ioredis or node-redis,
+ * however many stores share it (the user's listeners stay). Without one an
+ * `error` event is logged by ioredis as unhandled and thrown by node-redis,
+ * ending the process; every failure already reaches the caller of the
+ * operation as a SessionError.
+ */
+export function listenForErrors(client: {
+  on(event: "error", listener: (error: Error) => void): unknown;
+}): void {
+  if (listening.has(client)) return;
+  listening.add(client);
+  client.on("error", ignoreError);
+}
 
 /**
  * The store's view of its client, ioredis or node-redis: the commands it
@@ -111,14 +126,7 @@ export interface Connection {
  * request had already failed). Only the very first connection is waited for.
  */
 export function openConnection(client: Redis | Cluster, owned: boolean): Connection {
-  // Always one listener of ours (the user's, if any, stay): an `error` event
-  // with none would be logged by ioredis as unhandled, and every failure
-  // already reaches the caller of the operation as a SessionError. One per
-  // client, however many stores share it.
-  if (!listening.has(client)) {
-    listening.add(client);
-    client.on("error", ignoreError);
-  }
+  listenForErrors(client);
   // Operations wait for the first connection only until it is made or has
   // failed once; from then on an unready client means an outage: fail fast.
   let everReady = client.status === "ready";

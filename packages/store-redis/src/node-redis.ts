@@ -1,4 +1,4 @@
-import { type Connection, NotConnectedError } from "./connection.js";
+import { type Connection, listenForErrors, NotConnectedError } from "./connection.js";
 
 /** The arguments of node-redis's `EVAL` and `EVALSHA`. */
 interface EvalOptions {
@@ -33,11 +33,7 @@ export interface NodeRedisClient {
 }
 
 /** The node-redis surface the store calls, with the type mapping reset (see {@link openNodeRedisConnection}). */
-interface Commands {
-  hGetAll(key: string): Promise<unknown>;
-  evalSha(sha1: string, options: EvalOptions): Promise<unknown>;
-  eval(script: string, options: EvalOptions): Promise<unknown>;
-}
+type Commands = Pick<NodeRedisClient, "hGetAll" | "evalSha" | "eval">;
 
 const isFunction = (value: unknown): boolean => typeof value === "function";
 
@@ -58,8 +54,6 @@ export function isNodeRedisClient(client: unknown): client is NodeRedisClient {
   );
 }
 
-const listening = new WeakSet<object>();
-const ignoreError = (): void => {};
 /** How often an operation waiting for the client's first connection looks again, ms. */
 const STARTUP_POLL_MS = 10;
 
@@ -72,12 +66,7 @@ const STARTUP_POLL_MS = 10;
  * its request had failed). Only the very first connection is waited for.
  */
 export function openNodeRedisConnection(client: NodeRedisClient): Connection {
-  // An `error` event without a listener would throw from the client's socket
-  // handler and end the process; failures reach callers as SessionErrors.
-  if (!listening.has(client)) {
-    listening.add(client);
-    client.on("error", ignoreError);
-  }
+  listenForErrors(client);
   // A type mapping of the caller's (RESP3 maps as `Map`, strings as
   // `Buffer`) would change the shape of replies: the store's commands use
   // the default mapping, on a view of the same client and connections.

@@ -1,5 +1,6 @@
-import type { StoreInspector } from "@sessionkit/conformance";
+import { type StoreInspector, uniqueName } from "@sessionkit/conformance";
 import type { SessionStore } from "@sessionkit/core";
+import type { RedisStore } from "@sessionkit/store-redis";
 import type { Cluster, Redis } from "ioredis";
 import { bucketOf, bucketTags, userHash } from "../src/layout.js";
 
@@ -64,6 +65,31 @@ export function redisInspector(
     async storedExpiresAt(store, key) {
       const value = await raw().hget(keyOf(store, key), "e");
       return value === null ? null : Number(value);
+    },
+  };
+}
+
+/**
+ * Stores of one test file, each under a fresh prefix: `create` opens one
+ * (`open` gets the prefix), `prefixes` are what `removePrefixes` must clean
+ * up, and `sessionKey` names a store's session for {@link redisInspector}.
+ */
+export function prefixedStores(tag: string) {
+  const prefixes: string[] = [];
+  const prefixOf = new WeakMap<SessionStore, string>();
+  return {
+    prefixes,
+    create(open: (prefix: string) => RedisStore): RedisStore {
+      const prefix = uniqueName(tag);
+      prefixes.push(prefix);
+      const store = open(prefix);
+      prefixOf.set(store, prefix);
+      return store;
+    },
+    sessionKey(store: SessionStore, key: string): string {
+      const prefix = prefixOf.get(store);
+      if (prefix === undefined) throw new Error("store not created by this file");
+      return sessionKeyName(prefix, key);
     },
   };
 }

@@ -4,9 +4,7 @@ import {
   getRedisUrl,
   makeRecord,
   randomKey,
-  uniqueName,
 } from "@sessionkit/conformance";
-import type { SessionStore } from "@sessionkit/core";
 import {
   createRedisStore,
   type RedisStore,
@@ -15,7 +13,7 @@ import {
 import { Redis } from "ioredis";
 import { createClient, createCluster, createSentinel, RESP_TYPES } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisInspector, removePrefixes, sessionKeyName } from "./cleanup.js";
+import { prefixedStores, redisInspector, removePrefixes } from "./cleanup.js";
 
 // The same store on a node-redis 5 client instead of ioredis: the whole
 // contract (conformance suite), and what differs between the clients (reply
@@ -25,8 +23,7 @@ import { redisInspector, removePrefixes, sessionKeyName } from "./cleanup.js";
 let url: string;
 let client: ReturnType<typeof createClient>;
 let raw: Redis;
-const used: string[] = [];
-const prefixes = new WeakMap<SessionStore, string>();
+const stores = prefixedStores("sknoderedis");
 
 beforeAll(async () => {
   url = await getRedisUrl();
@@ -36,32 +33,19 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await removePrefixes(raw, used);
+  await removePrefixes(raw, stores.prefixes);
   await Promise.all([client.close(), raw.quit()]);
 });
 
 /** A store on `on`, a node-redis client: it type-checks only if node-redis's types fit the option. */
 function storeOn(on: RedisStoreClientOptions["client"]): RedisStore {
-  const prefix = uniqueName("sknoderedis");
-  used.push(prefix);
-  const store = createRedisStore({ client: on, prefix });
-  prefixes.set(store, prefix);
-  return store;
+  return stores.create((prefix) => createRedisStore({ client: on, prefix }));
 }
 
 describeStoreConformance<RedisStore>("redis (node-redis)", {
-  createStore({ now }) {
-    const prefix = uniqueName("sknoderedis");
-    used.push(prefix);
-    const store = createRedisStore({ client, prefix, now });
-    prefixes.set(store, prefix);
-    return store;
-  },
+  createStore: ({ now }) => stores.create((prefix) => createRedisStore({ client, prefix, now })),
   clock: "suite",
-  inspect: redisInspector(
-    () => raw,
-    (store, key) => sessionKeyName(prefixes.get(store) as string, key),
-  ),
+  inspect: redisInspector(() => raw, stores.sessionKey),
 });
 
 describe("node-redis client", () => {
@@ -84,9 +68,7 @@ describe("node-redis client", () => {
       expect(await store.keys()).toEqual({ keys: [key], cursor: null });
       expect(await store.count()).toBe(1);
       // The caller's mapping is untouched: their own reads still get Buffers.
-      expect(await mapped.hGet(sessionKeyName(prefixes.get(store) as string, key), "v")).toEqual(
-        Buffer.from("2"),
-      );
+      expect(await mapped.hGet(stores.sessionKey(store, key), "v")).toEqual(Buffer.from("2"));
     } finally {
       await mapped.close();
     }

@@ -15,6 +15,7 @@ import { bucketTags, keySlot } from "../src/layout.js";
 import {
   bucketIndexName,
   keysOf,
+  prefixedStores,
   redisInspector,
   removePrefixes,
   sessionKeyName,
@@ -187,8 +188,7 @@ describe.runIf(CLUSTER_URLS !== "")("Redis Cluster through node-redis", () => {
     defaults: { disableOfflineQueue: true },
   });
   let raw: Cluster;
-  const prefixes: string[] = [];
-  const prefixOf = new WeakMap<SessionStore, string>();
+  const stores = prefixedStores("sknoderedis");
 
   beforeAll(async () => {
     raw = new Cluster(clusterNodes, { enableOfflineQueue: false, lazyConnect: true });
@@ -196,22 +196,13 @@ describe.runIf(CLUSTER_URLS !== "")("Redis Cluster through node-redis", () => {
   });
 
   afterAll(async () => {
-    for (const node of raw.nodes("master")) await removePrefixes(node, prefixes);
+    for (const node of raw.nodes("master")) await removePrefixes(node, stores.prefixes);
     await Promise.all([cluster.close(), raw.quit()]);
   });
 
   describeStoreConformance<RedisStore>("redis (node-redis cluster)", {
-    createStore() {
-      const prefix = uniqueName("sknoderedis");
-      prefixes.push(prefix);
-      const store = createRedisStore({ client: cluster, prefix });
-      prefixOf.set(store, prefix);
-      return store;
-    },
-    inspect: redisInspector(
-      () => raw,
-      (store, key) => sessionKeyName(prefixOf.get(store) as string, key),
-    ),
+    createStore: () => stores.create((prefix) => createRedisStore({ client: cluster, prefix })),
+    inspect: redisInspector(() => raw, stores.sessionKey),
   });
 });
 
@@ -224,8 +215,7 @@ describe.runIf(SENTINEL_URL !== "")("Redis Sentinel through node-redis", () => {
     nodeClientOptions: { disableOfflineQueue: true },
   });
   let raw: Redis;
-  const prefixes: string[] = [];
-  const prefixOf = new WeakMap<SessionStore, string>();
+  const stores = prefixedStores("sknoderedis");
 
   beforeAll(async () => {
     raw = new Redis({ sentinels, name, lazyConnect: true });
@@ -233,22 +223,13 @@ describe.runIf(SENTINEL_URL !== "")("Redis Sentinel through node-redis", () => {
   });
 
   afterAll(async () => {
-    await removePrefixes(raw, prefixes);
+    await removePrefixes(raw, stores.prefixes);
     await Promise.all([sentinel.close(), raw.quit()]);
   });
 
   describeStoreConformance<RedisStore>("redis (node-redis sentinel)", {
-    createStore() {
-      const prefix = uniqueName("sknoderedis");
-      prefixes.push(prefix);
-      const store = createRedisStore({ client: sentinel, prefix });
-      prefixOf.set(store, prefix);
-      return store;
-    },
-    inspect: redisInspector(
-      () => raw,
-      (store, key) => sessionKeyName(prefixOf.get(store) as string, key),
-    ),
+    createStore: () => stores.create((prefix) => createRedisStore({ client: sentinel, prefix })),
+    inspect: redisInspector(() => raw, stores.sessionKey),
   });
 });
 
