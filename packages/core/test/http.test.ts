@@ -2,7 +2,7 @@
 // (@sessionkit/core/node), withSession (@sessionkit/core). The commit rule
 // is the adapters' one: commit unless the handler threw (A25).
 import { once } from "node:events";
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   createSessionManager,
@@ -273,12 +273,25 @@ describe("withSession()", () => {
   });
 });
 
-describe("holdResponseUntil()", () => {
+/**
+ * Gives `res` a prototype of its own, as Express does to every response
+ * (`Object.setPrototypeOf(res, app.response)`): such a response is held
+ * through `ServerResponse.prototype` instead of properties of its own.
+ */
+function reprototype(res: ServerResponse): void {
+  Object.setPrototypeOf(res, Object.create(ServerResponse.prototype));
+}
+
+describe.each([
+  ["a plain response", false],
+  ["a response whose prototype was replaced (Express's)", true],
+])("holdResponseUntil() on %s", (_kind, replaced) => {
   it("keeps a response wrapper installed after the hold, and calls through it once released", async () => {
     const store = mapStore();
     const sessions = createSessionManager<Data>({ store, secrets: [SECRET] });
     const seen: string[] = [];
     const url = await listen(async (req, res) => {
+      if (replaced) reprototype(res);
       const session = await sessions.load(req);
       holdResponseUntil(res, async () => (await session.commit()).headers);
       // A later middleware (compression, say) wraps end() after the hold.
@@ -302,6 +315,7 @@ describe("holdResponseUntil()", () => {
   it("a failed beforeSend discards the queued response, answers bare and reports the error once", async () => {
     const errors: unknown[] = [];
     const url = await listen((_req, res) => {
+      if (replaced) reprototype(res);
       holdResponseUntil(
         res,
         async () => {
@@ -320,5 +334,137 @@ describe("holdResponseUntil()", () => {
     expect(response.headers.get("x-handler")).toBeNull();
     expect(response.headers.get("cache-control")).toBe("no-store");
     expect(errors).toMatchObject([{ code: ErrorCode.CONFLICT }]);
+  });
+
+  it("a held writeHead(status, headers) keeps the session cookie next to the handler's", async () => {
+    const sessions = createSessionManager<Data>({ store: mapStore(), secrets: [SECRET] });
+    const url = await listen(async (req, res) => {
+      if (replaced) reprototype(res);
+      const session = await sessions.load(req);
+      holdResponseUntil(res, async () => (await session.commit()).headers);
+      session.set("visits", 1);
+      res.writeHead(201, { "Set-Cookie": "theme=dark; Path=/", "X-Handler": "yes" });
+      res.end("created");
+    });
+    const response = await fetch(url);
+    expect(response.status).toBe(201);
+    expect(response.headers.get("x-handler")).toBe("yes");
+    const cookies = response.headers.getSetCookie();
+    expect(cookies).toContain("theme=dark; Path=/");
+    expect(cookies.filter((cookie) => cookie.startsWith("__Host-sid="))).toHaveLength(1);
+  });
+
+  it("cancel() lets the response go out as the handler sends it, without beforeSend", async () => {
+    const beforeSend = vi.fn(async () => []);
+    const url = await listen((_req, res) => {
+      if (replaced) reprototype(res);
+      const hold = holdResponseUntil(res, beforeSend);
+      expect(hold.cancel()).toBe(true);
+      res.write("sent ");
+      res.end("directly");
+    });
+    expect(await (await fetch(url)).text()).toBe("sent directly");
+    expect(beforeSend).not.toHaveBeenCalled();
+  });
+
+  it("two holds on one response both run before the first byte, the later one first", async () => {
+    const order: string[] = [];
+    const url = await listen((_req, res) => {
+      if (replaced) reprototype(res);
+      holdResponseUntil(res, async () => {
+        order.push("first hold");
+        return [["X-First", "1"]];
+      });
+      holdResponseUntil(res, async () => {
+        order.push("second hold");
+        return [["X-Second", "2"]];
+      });
+      res.end("both");
+    });
+    const response = await fetch(url);
+    expect(await response.text()).toBe("both");
+    expect(response.headers.get("x-first")).toBe("1");
+    expect(response.headers.get("x-second")).toBe("2");
+    expect(order).toEqual(["second hold", "first hold"]);
+  });
+});
+
+describe("holdResponseUntil() through ServerResponse.prototype", () => {
+  it("adds no property to a response whose prototype was replaced", async () => {
+    const sessions = createSessionManager<Data>({ store: mapStore(), secrets: [SECRET] });
+    const added: PropertyKey[][] = [];
+    const url = await listen(async (req, res) => {
+      reprototype(res);
+      const session = await sessions.load(req);
+      const before = Reflect.ownKeys(res);
+      holdResponseUntil(res, async () => (await session.commit()).headers);
+      added.push(Reflect.ownKeys(res).filter((key) => !before.includes(key)));
+      session.set("visits", 1);
+      res.end("ok");
+    });
+    const response = await fetch(url);
+    expect(cookieOf(response)).toMatch(/^__Host-sid=/);
+    expect(added).toEqual([[]]);
+  });
+
+  it("stays held when the response's prototype is replaced again while held (leaving a sub-app)", async () => {
+    const sessions = createSessionManager<Data>({ store: mapStore(), secrets: [SECRET] });
+    const url = await listen(async (req, res) => {
+      reprototype(res);
+      const session = await sessions.load(req);
+      holdResponseUntil(res, async () => (await session.commit()).headers);
+      session.set("visits", 1);
+      reprototype(res);
+      res.end("ok");
+    });
+    const response = await fetch(url);
+    expect(await response.text()).toBe("ok");
+    expect(cookieOf(response)).toMatch(/^__Host-sid=/);
+  });
+
+  it("leaves responses without a hold as they were, whatever their prototype", async () => {
+    // Installs the interceptors (if no earlier test did) with one held response.
+    const heldUrl = await listen((_req, res) => {
+      reprototype(res);
+      holdResponseUntil(res, async () => [["X-Held", "yes"]]);
+      res.end("held");
+    });
+    expect((await fetch(heldUrl)).headers.get("x-held")).toBe("yes");
+    expect(ServerResponse.prototype.end).not.toBe(
+      Object.getPrototypeOf(ServerResponse.prototype).end,
+    );
+    for (const replaced of [false, true]) {
+      const url = await listen((_req, res) => {
+        if (replaced) reprototype(res);
+        res.writeHead(202, { "X-Plain": "yes" });
+        res.flushHeaders();
+        expect(res.write("not ")).toBe(true);
+        res.end("held");
+      });
+      const response = await fetch(url);
+      expect(response.status).toBe(202);
+      expect(response.headers.get("x-plain")).toBe("yes");
+      expect(response.headers.get("x-held")).toBeNull();
+      expect(await response.text()).toBe("not held");
+    }
+  });
+
+  it("holds a response through its own methods when it has a wrapper of its own before the hold", async () => {
+    const seen: string[] = [];
+    const url = await listen((_req, res) => {
+      reprototype(res);
+      const end = res.end;
+      res.end = function (this: unknown, ...args: unknown[]) {
+        seen.push("wrapper");
+        return (end as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof res.end;
+      holdResponseUntil(res, async () => [["X-Held", "yes"]]);
+      expect(Object.hasOwn(res, "write")).toBe(true);
+      res.end("wrapped");
+    });
+    const response = await fetch(url);
+    expect(await response.text()).toBe("wrapped");
+    expect(response.headers.get("x-held")).toBe("yes");
+    expect(seen).toEqual(["wrapper"]);
   });
 });

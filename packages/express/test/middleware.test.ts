@@ -70,9 +70,9 @@ async function storedSessionCookie(create: ExpressFactory): Promise<string> {
 const STACK_OR_DETAILS = /\bat \S+ \(|Error:|\/srv\/|node_modules|sqlite/;
 
 describe.each([
-  ["express 5", express],
-  ["express 4", express4],
-] as const)("%s", (_name, create: ExpressFactory) => {
+  ["express 5", express, express4],
+  ["express 4", express4, express],
+] as const)("%s", (_name, create: ExpressFactory, other: ExpressFactory) => {
   it("req.session is the same object in later middleware and routes", async () => {
     const app = create();
     const sessions = manager();
@@ -465,6 +465,68 @@ describe.each([
     expect(error.status).toBe(500);
     expect(error.cause).toBeInstanceOf(TypeError);
     expect(String(error.cause)).toMatch(/req\.session is already set/);
+  });
+
+  it("the hold adds no property to the response (held through ServerResponse.prototype)", async () => {
+    const app = create();
+    const added: PropertyKey[][] = [];
+    let before: PropertyKey[] = [];
+    app.use((_req, res, next) => {
+      before = Reflect.ownKeys(res);
+      next();
+    });
+    app.use(session(manager()));
+    app.post("/", (req, res) => {
+      added.push(Reflect.ownKeys(res).filter((key) => !before.includes(key)));
+      req.session.set("cart", ["held"]);
+      res.json({ ok: true });
+    });
+    const browser = await start(app);
+    const response = await browser.request("POST", "/");
+    expect(sessionCookies(response)).toHaveLength(1);
+    expect(added).toEqual([[]]);
+  });
+
+  it("a session loaded in a sub-app of the other Express major is committed when the parent answers", async () => {
+    // Leaving a sub-app gives the response its parent's prototype back: the
+    // hold must survive it, whichever Express copy built either app.
+    const parent = create();
+    const sub = other();
+    sub.use(session(manager()));
+    sub.use((req, _res, next) => {
+      req.session.set("cart", ["from the sub-app"]);
+      next();
+    });
+    parent.use("/sub", sub as unknown as Parameters<typeof parent.use>[1]);
+    parent.post("/sub/answer", (_req, res) => {
+      res.json({ answeredBy: "parent" });
+    });
+    const browser = await start(parent);
+    const response = await browser.request("POST", "/sub/answer");
+    expect(await response.json()).toEqual({ answeredBy: "parent" });
+    expect(sessionCookies(response)).toHaveLength(1);
+  });
+
+  it("a session loaded in the parent is committed when a sub-app of the other Express major answers", async () => {
+    const parent = create();
+    parent.use(session(manager()));
+    const sub = other();
+    sub.post("/answer", (req, res) => {
+      (req as unknown as { session: { set(k: string, v: unknown): void } }).session.set("cart", [
+        "from the parent",
+      ]);
+      res.write("streamed ");
+      res.end("by the sub-app");
+    });
+    parent.use("/sub", sub as unknown as Parameters<typeof parent.use>[1]);
+    parent.get("/cart", (req, res) => {
+      res.json({ cart: req.session.get("cart") ?? null });
+    });
+    const browser = await start(parent);
+    const response = await browser.request("POST", "/sub/answer");
+    expect(await response.text()).toBe("streamed by the sub-app");
+    expect(sessionCookies(response)).toHaveLength(1);
+    expect(await browser.json("GET", "/cart")).toEqual({ cart: ["from the parent"] });
   });
 
   it("one manager installed twice loads and commits one session", async () => {
