@@ -6,7 +6,6 @@ import {
   uniqueName,
   waitUntil,
 } from "@sessionkit/conformance";
-import type { SessionStore } from "@sessionkit/core";
 import { createRedisStore, type RedisStore } from "@sessionkit/store-redis";
 import { Cluster, Redis } from "ioredis";
 import { createCluster, createSentinel } from "redis";
@@ -59,10 +58,7 @@ describe("topology services", () => {
 // failing on a missing variable would bury the one message that matters.
 describe.runIf(CLUSTER_URLS !== "")("Redis Cluster", () => {
   let cluster: Cluster;
-  const prefixes: string[] = [];
-  const prefixOf = new WeakMap<SessionStore, string>();
-  const sessionKey = (store: SessionStore, key: string) =>
-    sessionKeyName(prefixOf.get(store) as string, key);
+  const stores = prefixedStores("skredis");
 
   beforeAll(async () => {
     cluster = new Cluster(clusterNodes, { enableOfflineQueue: false, lazyConnect: true });
@@ -70,19 +66,13 @@ describe.runIf(CLUSTER_URLS !== "")("Redis Cluster", () => {
   });
 
   afterAll(async () => {
-    for (const node of cluster.nodes("master")) await removePrefixes(node, prefixes);
+    for (const node of cluster.nodes("master")) await removePrefixes(node, stores.prefixes);
     await cluster.quit();
   });
 
   describeStoreConformance<RedisStore>("redis (cluster)", {
-    createStore() {
-      const prefix = uniqueName("skredis");
-      prefixes.push(prefix);
-      const store = createRedisStore({ client: cluster, prefix });
-      prefixOf.set(store, prefix);
-      return store;
-    },
-    inspect: redisInspector(() => cluster, sessionKey),
+    createStore: () => stores.create((prefix) => createRedisStore({ client: cluster, prefix })),
+    inspect: redisInspector(() => cluster, stores.sessionKey),
   });
 
   it("a session shares its bucket's slot; the user index has a slot of its own", async () => {
@@ -108,7 +98,7 @@ describe.runIf(CLUSTER_URLS !== "")("Redis Cluster", () => {
 
   it("3,000 sessions spread over the masters: each holds 25–42 % of them", async (ctx) => {
     const prefix = uniqueName("skredis");
-    prefixes.push(prefix);
+    stores.prefixes.push(prefix);
     const store = createRedisStore({ client: cluster, prefix });
     const total = 3_000;
     for (let done = 0; done < total; done += 250) {
@@ -137,7 +127,7 @@ describe.runIf(CLUSTER_URLS !== "")("Redis Cluster", () => {
 
   it("a redis+cluster:// URL opens a working store", async () => {
     const prefix = uniqueName("skredis");
-    prefixes.push(prefix);
+    stores.prefixes.push(prefix);
     const hosts = clusterNodes.map((n) => `${n.host}:${n.port}`).join(",");
     const store = createRedisStore({ url: `redis+cluster://${hosts}`, prefix });
     try {
@@ -154,10 +144,7 @@ describe.runIf(CLUSTER_URLS !== "")("Redis Cluster", () => {
 
 describe.runIf(SENTINEL_URL !== "")("Redis Sentinel", () => {
   let raw: Redis;
-  const prefixes: string[] = [];
-  const prefixOf = new WeakMap<SessionStore, string>();
-  const sessionKey = (store: SessionStore, key: string) =>
-    sessionKeyName(prefixOf.get(store) as string, key);
+  const stores = prefixedStores("skredis");
 
   beforeAll(async () => {
     raw = new Redis({ ...sentinelOptions(SENTINEL_URL), lazyConnect: true });
@@ -165,19 +152,13 @@ describe.runIf(SENTINEL_URL !== "")("Redis Sentinel", () => {
   });
 
   afterAll(async () => {
-    await removePrefixes(raw, prefixes);
+    await removePrefixes(raw, stores.prefixes);
     await raw.quit();
   });
 
   describeStoreConformance<RedisStore>("redis (sentinel)", {
-    createStore() {
-      const prefix = uniqueName("skredis");
-      prefixes.push(prefix);
-      const store = createRedisStore({ url: SENTINEL_URL, prefix });
-      prefixOf.set(store, prefix);
-      return store;
-    },
-    inspect: redisInspector(() => raw, sessionKey),
+    createStore: () => stores.create((prefix) => createRedisStore({ url: SENTINEL_URL, prefix })),
+    inspect: redisInspector(() => raw, stores.sessionKey),
   });
 });
 
