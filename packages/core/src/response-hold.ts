@@ -243,9 +243,9 @@ function inheritedDescriptor(object: object | null, name: string): PropertyDescr
  * before the hold), and its request holds no hold yet.
  */
 function holdsThroughPrototype(res: ServerResponse): boolean {
-  if (Object.getPrototypeOf(res) === ServerResponse.prototype || !(res instanceof ServerResponse)) {
-    return false;
-  }
+  // No `instanceof`: the four identities below hold only for a response that
+  // reaches `ServerResponse.prototype`'s methods.
+  if (Object.getPrototypeOf(res) === ServerResponse.prototype) return false;
   const req: unknown = res.req;
   if (typeof req !== "object" || req === null || heldThroughPrototype.get(req) !== undefined) {
     return false;

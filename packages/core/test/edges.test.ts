@@ -554,3 +554,28 @@ describe("limits are named in errors", () => {
     expect(() => session.setUser("u".repeat(513))).toThrow(/1 to 512 characters/);
   });
 });
+
+describe("request shapes", () => {
+  it("a Node header record, Fetch Headers, a get()-able object and an Express-like request read the same cookie", async () => {
+    const h = harness<Data>();
+    const created = await h.sessions.load(h.request(undefined));
+    created.set("n", 1);
+    const cookie = h.cookieFrom((await created.commit()).headers);
+    const express = {
+      headers: { cookie },
+      // Express's req.get() reads the same record; a wrong answer here must never be used.
+      get: () => "__Host-sid=not-the-cookie",
+    };
+    for (const request of [
+      { headers: { cookie } },
+      { headers: { cookie: [cookie] } },
+      new Headers({ cookie }),
+      { get: (name: string) => (name === "cookie" ? cookie : null) },
+      express,
+    ]) {
+      const session = await h.sessions.load(request);
+      expect(session.isNew).toBe(false);
+      expect(session.get("n")).toBe(1);
+    }
+  });
+});
