@@ -16,8 +16,11 @@ export interface ObjectSlot<T> {
  * whose prototype was replaced (Express does it to every `req` and `res`)
  * costs V8 on Node 20 and 22 a new hidden class each time, microseconds per
  * property; however many slots a request uses, it gets one such property.
+ * A registered symbol, so that every copy of this module in a process (two
+ * versions installed, a test runner's per-file module instances) shares it
+ * too; each slot keeps its own unique symbol inside.
  */
-const SLOTS = Symbol("sessionkit.slots");
+const SLOTS = Symbol.for("sessionkit.slots");
 
 type Slots = Record<symbol, unknown>;
 
@@ -42,7 +45,15 @@ type Slots = Record<symbol, unknown>;
  * ```
  */
 export function objectSlot<T>(description: string): ObjectSlot<T> {
-  const slot = Symbol(description);
+  return slotUnder(Symbol(description));
+}
+
+/**
+ * The {@link ObjectSlot} under `slot`: {@link objectSlot}'s, or, with a
+ * registered symbol (`Symbol.for`), one that every copy of this module in the
+ * process shares.
+ */
+export function slotUnder<T>(slot: symbol): ObjectSlot<T> {
   const unslotted = new WeakMap<object, T>();
   let anyUnslotted = false;
   return {

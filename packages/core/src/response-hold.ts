@@ -1,7 +1,7 @@
 import { type OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { appendSetCookie, applyHeaders, type HeaderTarget } from "./adapter-headers.js";
 import { bareError, errorStatus } from "./http-errors.js";
-import { objectSlot } from "./object-slot.js";
+import { slotUnder } from "./object-slot.js";
 import type { ResponseHeader } from "./types.js";
 
 /** A Node response as a {@link HeaderTarget}. */
@@ -175,14 +175,24 @@ function createHold(
 /**
  * The hold of each response held through the prototype, kept on its request
  * (`res.req`), whose one slot property the session is already kept in: the
- * response itself gets no property.
+ * response itself gets no property. Under a registered symbol, shared with
+ * every other copy of this module in the process (two installed versions, a
+ * test runner's per-file module instances): the interceptors installed by the
+ * first copy find the holds of all of them, so the prototype is patched once.
+ * Its version names the protocol between them (a {@link Hold}'s `res`,
+ * `released()` and four methods): a change to it needs a new version.
  */
-const heldThroughPrototype = objectSlot<Hold>("sessionkit.hold");
+const HOLD_PROTOCOL = Symbol.for("sessionkit.responseHold.v1");
+const heldThroughPrototype = slotUnder<Hold>(HOLD_PROTOCOL);
 
-/** The four interceptors on `ServerResponse.prototype` and the methods they replaced, once installed. */
-let prototypeHold:
-  | { readonly interceptors: HeldMethods; readonly originals: HeldMethods }
-  | undefined;
+/** The four interceptors on `ServerResponse.prototype` and the methods they replaced. */
+interface Interception {
+  readonly interceptors: HeldMethods;
+  readonly originals: HeldMethods;
+}
+
+/** This copy's view of the interception, once installed (by it or by another copy). */
+let prototypeHold: Interception | undefined;
 
 /**
  * Installs, once per process, interceptors of the four methods on
@@ -191,9 +201,15 @@ let prototypeHold:
  * was released: responses without a hold behave exactly as before, at the
  * cost of one property lookup per call.
  */
-function installPrototypeInterceptors(): NonNullable<typeof prototypeHold> {
+function installPrototypeInterceptors(): Interception {
   if (prototypeHold !== undefined) return prototypeHold;
-  const proto = ServerResponse.prototype as unknown as Record<string, unknown>;
+  const proto = ServerResponse.prototype as unknown as Record<PropertyKey, unknown>;
+  // Installed by another copy of this module: its interceptors find our holds too.
+  const installed = proto[HOLD_PROTOCOL] as Interception | undefined;
+  if (installed !== undefined) {
+    prototypeHold = installed;
+    return installed;
+  }
   const interceptors: Record<string, unknown> = {};
   const originals: Record<string, unknown> = {};
   for (const name of HELD_METHODS) {
@@ -222,6 +238,7 @@ function installPrototypeInterceptors(): NonNullable<typeof prototypeHold> {
     interceptors: interceptors as unknown as HeldMethods,
     originals: originals as unknown as HeldMethods,
   };
+  Object.defineProperty(proto, HOLD_PROTOCOL, { value: prototypeHold });
   return prototypeHold;
 }
 

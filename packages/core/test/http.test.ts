@@ -449,6 +449,36 @@ describe("holdResponseUntil() through ServerResponse.prototype", () => {
     }
   });
 
+  it("a second copy of core in the process reuses the interceptors the first installed", async () => {
+    const first = await listen((_req, res) => {
+      reprototype(res);
+      holdResponseUntil(res, async () => [["X-Copy", "first"]]);
+      res.end("one");
+    });
+    expect((await fetch(first)).headers.get("x-copy")).toBe("first");
+    const interceptors = [ServerResponse.prototype.writeHead, ServerResponse.prototype.end];
+    // A fresh instance of the module, as a second installed version or a test
+    // runner's per-file module instance would be.
+    vi.resetModules();
+    const copy = await import("@sessionkit/core/node");
+    expect(copy.holdResponseUntil).not.toBe(holdResponseUntil);
+    const added: PropertyKey[][] = [];
+    const second = await listen((_req, res) => {
+      reprototype(res);
+      const before = Reflect.ownKeys(res);
+      copy.holdResponseUntil(res, async () => [["X-Copy", "second"]]);
+      added.push(Reflect.ownKeys(res).filter((key) => !before.includes(key)));
+      res.end("two");
+    });
+    const response = await fetch(second);
+    expect(await response.text()).toBe("two");
+    expect(response.headers.get("x-copy")).toBe("second");
+    expect(added).toEqual([[]]);
+    expect([ServerResponse.prototype.writeHead, ServerResponse.prototype.end]).toEqual(
+      interceptors,
+    );
+  });
+
   it("holds a response through its own methods when it has a wrapper of its own before the hold", async () => {
     const seen: string[] = [];
     const url = await listen((_req, res) => {
