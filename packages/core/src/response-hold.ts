@@ -252,28 +252,30 @@ function inheritedDescriptor(object: object | null, name: string): PropertyDescr
 }
 
 /**
- * Whether `res` can be held through `ServerResponse.prototype`: its prototype
- * was replaced (Express does it to every response, and every property added
- * to such an object afterwards costs V8 a new hidden class: four own methods
- * slowed a whole Express request by about 19 µs on Node 20), it reaches the
- * four methods through the interceptors (no wrapper of its own installed
- * before the hold), and its request holds no hold yet.
+ * The interception `res` can be held through, or `undefined` when it is held
+ * through its own methods: its prototype was replaced (Express does it to
+ * every response, and every property added to such an object afterwards costs
+ * V8 a new hidden class: four own methods slowed a whole Express request by
+ * about 19 µs on Node 20), it reaches the four methods through the
+ * interceptors (no wrapper of its own installed before the hold), and its
+ * request holds no hold yet.
  */
-function holdsThroughPrototype(res: ServerResponse): boolean {
+function prototypeInterception(res: ServerResponse): Interception | undefined {
   // No `instanceof`: the four identities below hold only for a response that
   // reaches `ServerResponse.prototype`'s methods.
-  if (Object.getPrototypeOf(res) === ServerResponse.prototype) return false;
+  if (Object.getPrototypeOf(res) === ServerResponse.prototype) return undefined;
   const req: unknown = res.req;
   if (typeof req !== "object" || req === null || heldThroughPrototype.get(req) !== undefined) {
-    return false;
+    return undefined;
   }
-  const { interceptors } = installPrototypeInterceptors();
-  return (
-    res.writeHead === interceptors.writeHead &&
+  const interception = installPrototypeInterceptors();
+  const { interceptors } = interception;
+  return res.writeHead === interceptors.writeHead &&
     res.write === interceptors.write &&
     res.end === interceptors.end &&
     res.flushHeaders === interceptors.flushHeaders
-  );
+    ? interception
+    : undefined;
 }
 
 /**
@@ -310,9 +312,10 @@ export function holdResponseUntil(
   beforeSend: () => Promise<readonly ResponseHeader[]>,
   onError: (error: unknown) => void = () => {},
 ): ResponseHold {
-  if (holdsThroughPrototype(res)) {
+  const interception = prototypeInterception(res);
+  if (interception !== undefined) {
     // Released, it forwards to the methods the interceptors replaced.
-    const hold = createHold(res, installPrototypeInterceptors().originals, beforeSend, onError);
+    const hold = createHold(res, interception.originals, beforeSend, onError);
     heldThroughPrototype.set(res.req as object, hold);
     return hold;
   }
