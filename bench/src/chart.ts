@@ -1,5 +1,5 @@
 import type { HttpResult } from "./report.js";
-import { clientSuffix } from "./subject.js";
+import { clientSuffix, workSuffix } from "./subject.js";
 
 /** What the chart says about the run it comes from. */
 export interface ChartRun {
@@ -52,7 +52,7 @@ const short = (value: number) =>
 function rowLabel(result: HttpResult): string {
   switch (result.sessions) {
     case "none":
-      return result.ceiling === "async" ? "no session, one await" : "no session";
+      return `${result.ceiling === "async" ? "no session, one await" : "no session"}${workSuffix(result.workMicros)}`;
     case "sessionkit":
       return `sessionkit${clientSuffix(result.redisClient)}`;
     case "express-session":

@@ -12,7 +12,7 @@ import {
   type PeerKind,
   type ServiceNames,
 } from "./backends.js";
-import { type Backend, clientSuffix, type RedisClientKind, SECRET } from "./subject.js";
+import { type Backend, clientSuffix, type RedisClientKind, SECRET, workSuffix } from "./subject.js";
 import { type BenchData, sessionData } from "./workload.js";
 
 export type Framework = "node:http" | "express" | "fastify";
@@ -30,6 +30,13 @@ export interface AppSpec {
    * session middleware must add.
    */
   readonly ceiling?: "sync" | "async";
+  /**
+   * node:http async ceilings only: after its `await`, the handler keeps the
+   * CPU busy this many µs before answering. A known cost, to see what the
+   * cost figures over the async ceiling make of it (a calibration, not a
+   * target).
+   */
+  readonly workMicros?: number;
   /** @fastify/session only: its `rolling` option (its default, `true`, saves on every request). */
   readonly rolling?: boolean;
   /** sessionkit on Redis only: the client library its store is given (default ioredis). */
@@ -40,13 +47,21 @@ export interface AppSpec {
 export function appName(spec: AppSpec): string {
   switch (spec.sessions) {
     case "none":
-      return `${spec.framework} + no session${spec.ceiling === "async" ? ", one await" : ""}`;
+      return `${spec.framework} + no session${spec.ceiling === "async" ? ", one await" : ""}${workSuffix(spec.workMicros)}`;
     case "sessionkit":
       return `${spec.framework} + sessionkit/${spec.store}${clientSuffix(spec.redisClient)}`;
     case "express-session":
       return `${spec.framework} + express-session/${spec.peer}`;
     case "@fastify/session":
       return `${spec.framework} + @fastify/session/${spec.peer}${spec.rolling === false ? ", rolling: false" : ""}`;
+  }
+}
+
+/** Keeps the CPU busy for `micros` µs of wall time (on a pinned, otherwise idle core: CPU time). */
+function work(micros: number): void {
+  const until = performance.now() + micros / 1000;
+  while (performance.now() < until) {
+    // Busy on purpose: this time is the cost being calibrated.
   }
 }
 
@@ -162,6 +177,10 @@ export async function startApp(spec: AppSpec, names: ServiceNames): Promise<Runn
     });
   }
 
+  const { workMicros } = spec;
+  if (workMicros !== undefined && (spec.framework !== "node:http" || spec.ceiling !== "async"))
+    throw new Error(`${appName(spec)}: workMicros is for the node:http async ceiling only`);
+
   if (spec.framework === "node:http") {
     const plain = (req: IncomingMessage, res: ServerResponse) => {
       const route = routeOf(req.url);
@@ -170,6 +189,7 @@ export async function startApp(spec: AppSpec, names: ServiceNames): Promise<Runn
     };
     const awaiting = async (req: IncomingMessage, res: ServerResponse) => {
       await RESOLVED;
+      if (workMicros !== undefined) work(workMicros);
       plain(req, res);
     };
     const server = createServer(

@@ -31,6 +31,8 @@ export interface HttpResult {
   readonly sessions: "sessionkit" | "express-session" | "@fastify/session" | "none";
   readonly peer?: string;
   readonly ceiling?: "sync" | "async";
+  /** The calibration app's known cost: CPU it spends per request after its await, µs. */
+  readonly workMicros?: number;
   readonly rolling?: boolean;
   /** sessionkit on Redis: the client library of its store; absent for ioredis. */
   readonly redisClient?: RedisClientKind;
@@ -94,11 +96,35 @@ export interface TargetResult {
   readonly invalid?: number;
 }
 
+/** Median and spread of one figure over the repetitions. */
+export interface Spread {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
+ * What the two node:http cost figures (the rate formula and the server CPU
+ * difference) make of a known cost: an async ceiling that spends
+ * `workMicros` of CPU per request, measured next to the plain one.
+ */
+export interface CalibrationResult {
+  readonly type: "calibration";
+  readonly app: string;
+  readonly route: "read" | "write";
+  readonly workMicros: number;
+  /** 1/rate − 1/ceiling rate, µs, over the repetitions. */
+  readonly formula: Spread;
+  /** Server CPU per request minus the ceiling's, µs, over the repetitions. */
+  readonly cpu: Spread;
+}
+
 export type Line =
   | StoreResult
   | HttpResult
   | ComparisonResult
   | TargetResult
+  | CalibrationResult
   | ({ readonly type: "core-cpu" } & CoreCpuResult)
   | { readonly type: "meta"; readonly [key: string]: unknown };
 
@@ -151,6 +177,64 @@ export function repeatedTarget(
 }
 
 /**
+ * `figures` of `a` and `b` (req/s by default), repetition by repetition;
+ * `undefined` unless both were measured, interleaved, in one comparison.
+ */
+function paired(
+  a: HttpResult | undefined,
+  b: HttpResult | undefined,
+  figures: (r: HttpResult) => readonly number[] | undefined = (r) => r.repetitions,
+): (readonly [number, number])[] | undefined {
+  const first = a === undefined ? undefined : figures(a);
+  const second = b === undefined ? undefined : figures(b);
+  if (first === undefined || second === undefined) return undefined;
+  if (a?.comparison !== b?.comparison || first.length !== second.length) return undefined;
+  return first.map((value, r) => [value, second[r] as number] as const);
+}
+
+/** The no-session app answering after one await, and nothing else (not a calibration app). */
+const isAsyncCeiling =
+  (framework: HttpResult["framework"]) =>
+  (r: HttpResult): boolean =>
+    r.framework === framework && r.ceiling === "async" && r.workMicros === undefined;
+
+const spread = (values: readonly number[]): Spread => ({
+  median: median(values),
+  min: Math.min(...values),
+  max: Math.max(...values),
+});
+
+/**
+ * Each calibration app's cost over the async ceiling of its comparison, by
+ * the node:http target's two figures, repetition by repetition: the cost a
+ * server that does nothing but spend `workMicros` more CPU per request is
+ * measured at.
+ */
+export function httpCalibrations(http: readonly HttpResult[]): CalibrationResult[] {
+  const out: CalibrationResult[] = [];
+  for (const app of http.filter((r) => r.workMicros !== undefined)) {
+    const ceiling = http.find(
+      (r) =>
+        r.route === app.route &&
+        r.comparison === app.comparison &&
+        isAsyncCeiling(app.framework)(r),
+    );
+    const rates = paired(app, ceiling);
+    const cpu = paired(app, ceiling, (r) => r.serverCpuMicrosPerRequests);
+    if (rates === undefined || cpu === undefined || rates.length === 0) continue;
+    out.push({
+      type: "calibration",
+      app: app.app,
+      route: app.route,
+      workMicros: app.workMicros as number,
+      formula: spread(rates.map(([rate, base]) => 1e6 / rate - 1e6 / base)),
+      cpu: spread(cpu.map(([mine, base]) => mine - base)),
+    });
+  }
+  return out;
+}
+
+/**
  * The HTTP and core CPU targets, each from figures of one interleaved comparison,
  * repetition by repetition: Express sessionkit ≥ 1.2× express-session per
  * store kind, Fastify sessionkit ≥ 1.3× @fastify/session on memory and Redis,
@@ -163,18 +247,6 @@ export function httpTargets(
   core: readonly CoreCpuResult[],
 ): TargetResult[] {
   const targets: TargetResult[] = [];
-  /** `figures` of `a` and `b` (req/s by default), repetition by repetition. */
-  const paired = (
-    a: HttpResult | undefined,
-    b: HttpResult | undefined,
-    figures: (r: HttpResult) => readonly number[] | undefined = (r) => r.repetitions,
-  ) => {
-    const first = a === undefined ? undefined : figures(a);
-    const second = b === undefined ? undefined : figures(b);
-    if (first === undefined || second === undefined) return undefined;
-    if (a?.comparison !== b?.comparison || first.length !== second.length) return;
-    return first.map((value, r) => [value, second[r] as number] as const);
-  };
   for (const route of ["read", "write"] as const) {
     const find = (p: (r: HttpResult) => boolean) => http.find((r) => r.route === route && p(r));
     const sessionkit = (
@@ -236,7 +308,7 @@ export function httpTargets(
         );
       }
     }
-    const asyncCeiling = find((r) => r.framework === "node:http" && r.ceiling === "async");
+    const asyncCeiling = find(isAsyncCeiling("node:http"));
     const cost = paired(sessionkit("node:http", "memory"), asyncCeiling);
     if (cost !== undefined) {
       const values = cost.map(([rate, ceiling]) => 1e6 / rate - 1e6 / ceiling);

@@ -9,7 +9,14 @@ import { benchHttp } from "./http.js";
 import { machineInfo, measuredCode } from "./machine.js";
 import { pinLoadGenerator } from "./pin.js";
 import { clear, note, step } from "./progress.js";
-import { emit, type HttpResult, httpTargets, type StoreResult, storeTargets } from "./report.js";
+import {
+  emit,
+  type HttpResult,
+  httpCalibrations,
+  httpTargets,
+  type StoreResult,
+  storeTargets,
+} from "./report.js";
 import { benchSubject } from "./store-bench.js";
 import { benchTelemetry, measureTelemetryCpu } from "./telemetry.js";
 
@@ -79,6 +86,7 @@ try {
 }
 
 for (const target of [...storeTargets(store), ...httpTargets(http, core)]) emit(target);
+for (const calibration of httpCalibrations(http)) emit(calibration);
 const loadAtEnd = loadAverage();
 emit({ type: "meta", loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadAtEnd });
 

@@ -11,6 +11,10 @@ export type RedisClientKind = "ioredis" | "node-redis";
 export const clientSuffix = (client: RedisClientKind | undefined): string =>
   client === "node-redis" ? " (node-redis)" : "";
 
+/** What names and labels of a calibration app carry: ` + 10 µs of work`; nothing for other apps. */
+export const workSuffix = (workMicros: number | undefined): string =>
+  workMicros === undefined ? "" : ` + ${workMicros} µs of work`;
+
 /**
  * The Redis client library a peer runs on, which sessionkit is measured on
  * against it: connect-redis 9 on node-redis, connect-redis 8 on ioredis.

@@ -1,6 +1,12 @@
 import { readFileSync } from "node:fs";
 import type { CoreCpuResult } from "./core-cpu.js";
-import type { ComparisonResult, HttpResult, StoreResult, TargetResult } from "./report.js";
+import type {
+  CalibrationResult,
+  ComparisonResult,
+  HttpResult,
+  StoreResult,
+  TargetResult,
+} from "./report.js";
 import { median } from "./workload.js";
 
 /**
@@ -173,6 +179,24 @@ for (const t of repeated) {
     `${t.holds} of ${t.repetitions}${t.invalid === undefined ? "" : ` (${t.invalid} not counted: ceiling not server-bound)`}`,
     t.pass ? "yes" : "no",
   ]);
+}
+const calibrations = lines.filter(
+  (l) => l.type === "calibration",
+) as unknown as CalibrationResult[];
+if (calibrations.length > 0) {
+  const micros = (n: number) => `${n.toFixed(1)} µs`;
+  const spread = ({ median, min, max }: CalibrationResult["formula"]) =>
+    `${micros(median)} (${micros(min)}–${micros(max)})`;
+  out.push(
+    "",
+    "### Calibration: a known cost through the node:http cost figures (not a target)",
+    "",
+  );
+  row(["app", "route", "known cost", "1/rate − 1/ceiling rate", "server CPU over the ceiling's"]);
+  row(Array(5).fill("---"));
+  for (const c of calibrations) {
+    row([c.app, c.route, micros(c.workMicros), spread(c.formula), spread(c.cpu)]);
+  }
 }
 const single = targets.filter((t) => t.repetitions === undefined);
 if (single.length > 0) {

@@ -59,6 +59,29 @@ describe("frameworkChart(framework, results, run)", () => {
     );
   });
 
+  it("frameworkChart() labels the calibration app apart from the async ceiling", () => {
+    const ceiling = {
+      framework: "node:http",
+      sessions: "none",
+      store: "none",
+      ceiling: "async",
+    } as const;
+    const chart = frameworkChart(
+      "node:http",
+      [
+        result("node:http + no session, one await", { ...ceiling, comparison: "node:http/memory" }),
+        result("node:http + no session, one await + 10 µs of work", {
+          ...ceiling,
+          comparison: "node:http/memory",
+          workMicros: 10,
+        }),
+      ],
+      run,
+    );
+    expect(chart).toContain(">no session, one await + 10 µs of work<");
+    expect(chart.match(/>no session, one await</g)).toHaveLength(1);
+  });
+
   it("frameworkChart() escapes text for XML", () => {
     const escaped = frameworkChart(
       "express",

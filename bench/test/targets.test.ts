@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { CoreCpuResult } from "../src/core-cpu.js";
 import {
   type HttpResult,
+  httpCalibrations,
   httpTargets,
   needed,
   repeatedTarget,
@@ -221,6 +222,76 @@ describe("httpTargets(http, core)", () => {
       repetitions: 3,
       pass: false,
     });
+  });
+
+  /** A node:http app with req/s and server CPU per request for each repetition. */
+  const measured = (fields: Partial<HttpResult>, rates: number[], cpu: number[]) =>
+    app(
+      {
+        app: "node:http + no session, one await",
+        framework: "node:http",
+        sessions: "none",
+        store: "none",
+        serverCpuShares: rates.map(() => 1),
+        serverCpuMicrosPerRequests: cpu,
+        ...fields,
+      },
+      rates,
+    );
+  const calibration = (rates: number[], cpu: number[], fields: Partial<HttpResult> = {}) =>
+    measured(
+      {
+        app: "node:http + no session, one await + 10 µs of work",
+        ceiling: "async",
+        workMicros: 10,
+        ...fields,
+      },
+      rates,
+      cpu,
+    );
+
+  it("httpTargets() measures node:http against the plain async ceiling, never the calibration app", () => {
+    const targets = httpTargets(
+      [
+        // Listed first: a finder that only checked `ceiling` would take it.
+        calibration([25_000, 25_000], [40, 40]),
+        measured({ sessions: "sessionkit", store: "memory" }, [40_000, 40_000], [30, 30]),
+        measured({ ceiling: "async" }, [50_000, 50_000], [25, 25]),
+      ],
+      [],
+    );
+    const [formula, cpu] = targets;
+    // 25 − 20 = 5 µs (against the calibration app it would be 25 − 40 = −15 µs).
+    expect(formula).toMatchObject({ ratio: 5, holds: 2, pass: true });
+    expect(cpu).toMatchObject({ ratio: 5, holds: 2, pass: true });
+  });
+
+  it("httpCalibrations() gives the calibration app's cost over its comparison's async ceiling by both figures", () => {
+    const [line, ...rest] = httpCalibrations([
+      measured({ ceiling: "async" }, [50_000, 40_000, 50_000], [25, 27, 26]),
+      calibration([25_000, 25_000, 20_000], [40, 45, 37]),
+      measured({ sessions: "sessionkit", store: "memory" }, [1, 1, 1], [1, 1, 1]),
+    ]);
+    expect(rest).toEqual([]);
+    // Formula: 40 − 20 = 20, 40 − 25 = 15, 50 − 20 = 30 µs. CPU: 15, 18, 11 µs.
+    expect(line).toEqual({
+      type: "calibration",
+      app: "node:http + no session, one await + 10 µs of work",
+      route: "read",
+      workMicros: 10,
+      formula: { median: 20, min: 15, max: 30 },
+      cpu: { median: 15, min: 11, max: 18 },
+    });
+  });
+
+  it("httpCalibrations() gives nothing for a calibration app without an async ceiling measured next to it", () => {
+    const async = { ceiling: "async" } as const;
+    const ceilingElsewhere = measured({ ...async, comparison: "node:http/other" }, [50_000], [25]);
+    const syncCeiling = measured({ ceiling: "sync" }, [50_000], [25]);
+    const otherRoute = measured({ ...async, route: "write" }, [50_000], [25]);
+    expect(
+      httpCalibrations([ceilingElsewhere, syncCeiling, otherRoute, calibration([25_000], [40])]),
+    ).toEqual([]);
   });
 
   it("repeatedTarget() with validity flags counts only valid repetitions as holding", () => {
