@@ -31,7 +31,7 @@ export interface HttpResult {
   readonly sessions: "sessionkit" | "express-session" | "@fastify/session" | "none";
   readonly peer?: string;
   readonly ceiling?: "sync" | "async";
-  /** The calibration app's known cost: CPU it spends per request after its await, µs. */
+  /** The calibration app's known cost: work sized at its start to take this many µs of CPU per request. */
   readonly workMicros?: number;
   readonly rolling?: boolean;
   /** sessionkit on Redis: the client library of its store; absent for ioredis. */
@@ -105,8 +105,8 @@ export interface Spread {
 
 /**
  * What the two node:http cost figures (the rate formula and the server CPU
- * difference) make of a known cost: an async ceiling that spends
- * `workMicros` of CPU per request, measured next to the plain one.
+ * difference) make of a known cost: an async ceiling that does work sized to
+ * take `workMicros` of CPU per request, measured next to the plain one.
  */
 export interface CalibrationResult {
   readonly type: "calibration";
