@@ -141,6 +141,13 @@ export function needed(repetitions: number): number {
  */
 export const SERVER_BOUND_SHARE = 0.9;
 
+/** The median of `values`, with their min and max. */
+const spread = (values: readonly number[]): Spread => ({
+  median: median(values),
+  min: Math.min(...values),
+  max: Math.max(...values),
+});
+
 /**
  * A target over paired repetitions: `values[r]` is the ratio (or cost) of
  * repetition r, computed from figures measured next to each other. When
@@ -160,12 +167,13 @@ export function repeatedTarget(
       (comparison === ">=" ? v >= threshold : v <= threshold),
   );
   const invalid = valid === undefined ? 0 : values.filter((_, r) => valid[r] !== true).length;
+  const { median: ratio, min, max } = spread(values);
   return {
     type: "target",
     target,
-    ratio: median(values),
-    min: Math.min(...values),
-    max: Math.max(...values),
+    ratio,
+    min,
+    max,
     holds: holds.length,
     repetitions: values.length,
     unit,
@@ -197,12 +205,6 @@ const isAsyncCeiling =
   (framework: HttpResult["framework"]) =>
   (r: HttpResult): boolean =>
     r.framework === framework && r.ceiling === "async" && r.workMicros === undefined;
-
-const spread = (values: readonly number[]): Spread => ({
-  median: median(values),
-  min: Math.min(...values),
-  max: Math.max(...values),
-});
 
 /**
  * Each calibration app's cost over the async ceiling of its comparison, by

@@ -166,6 +166,9 @@ for (const r of core) {
 const targets = lines.filter((l) => l.type === "target") as unknown as TargetResult[];
 const num = (n: number, unit: TargetResult["unit"]) =>
   unit === "µs" ? `${n.toFixed(1)} µs` : `${n.toFixed(2)}×`;
+/** A median with its min–max, as the targets and the calibration show them. */
+const spreadText = (median: number, min: number, max: number, unit: TargetResult["unit"]) =>
+  `${num(median, unit)} (${num(min, unit)}–${num(max, unit)})`;
 const repeated = targets.filter((t) => t.repetitions !== undefined);
 out.push("", "### Targets (interleaved repetitions; met when the figure holds in 4 of 5)", "");
 row(["target", "route", "needed", "median (min–max)", "holds in", "met"]);
@@ -175,7 +178,7 @@ for (const t of repeated) {
     t.target,
     t.route ?? "—",
     `${t.comparison === ">=" ? "≥" : "≤"} ${num(t.threshold, t.unit)}`,
-    `${num(t.ratio, t.unit)} (${num(t.min ?? t.ratio, t.unit)}–${num(t.max ?? t.ratio, t.unit)})`,
+    spreadText(t.ratio, t.min ?? t.ratio, t.max ?? t.ratio, t.unit),
     `${t.holds} of ${t.repetitions}${t.invalid === undefined ? "" : ` (${t.invalid} not counted: ceiling not server-bound)`}`,
     t.pass ? "yes" : "no",
   ]);
@@ -184,9 +187,8 @@ const calibrations = lines.filter(
   (l) => l.type === "calibration",
 ) as unknown as CalibrationResult[];
 if (calibrations.length > 0) {
-  const micros = (n: number) => `${n.toFixed(1)} µs`;
   const spread = ({ median, min, max }: CalibrationResult["formula"]) =>
-    `${micros(median)} (${micros(min)}–${micros(max)})`;
+    spreadText(median, min, max, "µs");
   out.push(
     "",
     "### Calibration: a known cost through the node:http cost figures (not a target)",
@@ -195,7 +197,7 @@ if (calibrations.length > 0) {
   row(["app", "route", "known cost", "1/rate − 1/ceiling rate", "server CPU over the ceiling's"]);
   row(Array(5).fill("---"));
   for (const c of calibrations) {
-    row([c.app, c.route, micros(c.workMicros), spread(c.formula), spread(c.cpu)]);
+    row([c.app, c.route, num(c.workMicros, "µs"), spread(c.formula), spread(c.cpu)]);
   }
 }
 const single = targets.filter((t) => t.repetitions === undefined);

@@ -282,6 +282,23 @@ function reprototype(res: ServerResponse): void {
   Object.setPrototypeOf(res, Object.create(ServerResponse.prototype));
 }
 
+/**
+ * Serves one response whose prototype was replaced, held by `hold` with one
+ * header (which installs the prototype interceptors, if no earlier test did),
+ * and answers that header's value as the client got it.
+ */
+async function heldReprototyped(
+  hold: typeof holdResponseUntil,
+  [name, value]: readonly [string, string],
+): Promise<string | null> {
+  const url = await listen((_req, res) => {
+    reprototype(res);
+    hold(res, async () => [[name, value]]);
+    res.end("held");
+  });
+  return (await fetch(url)).headers.get(name);
+}
+
 describe.each([
   ["a plain response", false],
   ["a response whose prototype was replaced (Express's)", true],
@@ -423,13 +440,7 @@ describe("holdResponseUntil() through ServerResponse.prototype", () => {
   });
 
   it("leaves responses without a hold as they were, whatever their prototype", async () => {
-    // Installs the interceptors (if no earlier test did) with one held response.
-    const heldUrl = await listen((_req, res) => {
-      reprototype(res);
-      holdResponseUntil(res, async () => [["X-Held", "yes"]]);
-      res.end("held");
-    });
-    expect((await fetch(heldUrl)).headers.get("x-held")).toBe("yes");
+    expect(await heldReprototyped(holdResponseUntil, ["X-Held", "yes"])).toBe("yes");
     expect(ServerResponse.prototype.end).not.toBe(
       Object.getPrototypeOf(ServerResponse.prototype).end,
     );
@@ -450,12 +461,7 @@ describe("holdResponseUntil() through ServerResponse.prototype", () => {
   });
 
   it("a second copy of core in the process reuses the interceptors the first installed", async () => {
-    const first = await listen((_req, res) => {
-      reprototype(res);
-      holdResponseUntil(res, async () => [["X-Copy", "first"]]);
-      res.end("one");
-    });
-    expect((await fetch(first)).headers.get("x-copy")).toBe("first");
+    expect(await heldReprototyped(holdResponseUntil, ["X-Copy", "first"])).toBe("first");
     const interceptors = [ServerResponse.prototype.writeHead, ServerResponse.prototype.end];
     // A fresh instance of the module, as a second installed version or a test
     // runner's per-file module instance would be.
