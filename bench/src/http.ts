@@ -32,8 +32,12 @@ const sessionkit = (
   store,
   ...(redisClient === undefined ? {} : { redisClient }),
 });
-/** The known cost of the calibration app next to the node:http ceilings, µs per request. */
-const CALIBRATION_WORK_MICROS = 10;
+/**
+ * The known costs of the calibration apps next to the node:http ceilings, µs
+ * per request: the target's own 10 µs, and twice that, so that what the cost
+ * figures add to any cost can be told from what they add per µs.
+ */
+const CALIBRATION_WORK_MICROS = [10, 20] as const;
 
 const ceilings = (framework: Framework): AppSpec[] => [
   { framework, sessions: "none", store: "none", ceiling: "sync" },
@@ -78,14 +82,16 @@ export function comparisons(): Comparison[] {
       apps: [
         sessionkit("node:http", "memory"),
         ...ceilings("node:http"),
-        // The node:http target's 10 µs, spent as pure CPU: what the cost figures make of it.
-        {
-          framework: "node:http",
-          sessions: "none",
-          store: "none",
-          ceiling: "async",
-          workMicros: CALIBRATION_WORK_MICROS,
-        },
+        // Known costs, spent as pure CPU: what the cost figures make of them.
+        ...CALIBRATION_WORK_MICROS.map(
+          (workMicros): AppSpec => ({
+            framework: "node:http",
+            sessions: "none",
+            store: "none",
+            ceiling: "async",
+            workMicros,
+          }),
+        ),
       ],
     },
     {
@@ -134,6 +140,8 @@ interface Reply {
   readonly port?: number;
   readonly error?: string;
   readonly cpuMicros?: number;
+  readonly systemMicros?: number;
+  readonly workMicros?: number;
   readonly wallMicros?: number;
 }
 
@@ -199,13 +207,31 @@ interface Measured {
   readonly serverCpuShare: number;
   /** Server CPU time per completed request, µs. */
   readonly serverCpuMicrosPerRequest: number;
+  /** The part of it the kernel spent on the server's behalf (system CPU time), µs. */
+  readonly serverSystemMicrosPerRequest: number;
+  /** A calibration app's work per request, as timed around each call in the server, µs. */
+  readonly workMicrosPerRequest: number;
 }
 
-async function serverUsage(server: Server): Promise<{ cpuMicros: number; wallMicros: number }> {
-  const reply = await request(server.child, { usage: true });
-  if (reply.cpuMicros === undefined || reply.wallMicros === undefined)
-    throw new Error(`${server.app}: no CPU usage from its server process (${reply.error})`);
-  return { cpuMicros: reply.cpuMicros, wallMicros: reply.wallMicros };
+interface Usage {
+  readonly cpuMicros: number;
+  readonly systemMicros: number;
+  readonly workMicros: number;
+  readonly wallMicros: number;
+}
+
+async function serverUsage(server: Server): Promise<Usage> {
+  const { cpuMicros, systemMicros, workMicros, wallMicros, error } = await request(server.child, {
+    usage: true,
+  });
+  if (
+    cpuMicros === undefined ||
+    systemMicros === undefined ||
+    workMicros === undefined ||
+    wallMicros === undefined
+  )
+    throw new Error(`${server.app}: no CPU usage from its server process (${error})`);
+  return { cpuMicros, systemMicros, workMicros, wallMicros };
 }
 
 /** One run against `server`, with the server's CPU time over it. */
@@ -218,10 +244,13 @@ async function measure(
   const run = await cannon(server.port, route, server.cookies, config, config.http.seconds);
   const after = await serverUsage(server);
   const cpu = after.cpuMicros - before.cpuMicros;
+  const requests = Math.max(1, run.requests.total);
   return {
     run,
     serverCpuShare: cpu / (after.wallMicros - before.wallMicros),
-    serverCpuMicrosPerRequest: cpu / Math.max(1, run.requests.total),
+    serverCpuMicrosPerRequest: cpu / requests,
+    serverSystemMicrosPerRequest: (after.systemMicros - before.systemMicros) / requests,
+    workMicrosPerRequest: (after.workMicros - before.workMicros) / requests,
   };
 }
 
@@ -393,6 +422,12 @@ async function interleave(
       repetitions: rates.map((rate) => Math.round(rate)),
       serverCpuShares: measurements.map(({ serverCpuShare }) => round2(serverCpuShare)),
       serverCpuMicrosPerRequests: measurements.map((m) => round2(m.serverCpuMicrosPerRequest)),
+      serverSystemMicrosPerRequests: measurements.map((m) =>
+        round2(m.serverSystemMicrosPerRequest),
+      ),
+      ...(spec.workMicros === undefined
+        ? {}
+        : { workMicrosPerRequests: measurements.map((m) => round2(m.workMicrosPerRequest)) }),
       p50Ms: median(measured.map((run) => run.latency.p50)),
       p99Ms: median(measured.map((run) => run.latency.p99)),
       errors: measured.reduce((sum, run) => sum + run.errors, 0),

@@ -33,6 +33,12 @@ export interface HttpResult {
   readonly ceiling?: "sync" | "async";
   /** The calibration app's known cost: work sized at its start to take this many µs of CPU per request. */
   readonly workMicros?: number;
+  /**
+   * The calibration app's work per request in each repetition as timed
+   * around each call in the server, µs: what the sized work cost where it
+   * ran, among the requests.
+   */
+  readonly workMicrosPerRequests?: readonly number[];
   readonly rolling?: boolean;
   /** sessionkit on Redis: the client library of its store; absent for ioredis. */
   readonly redisClient?: RedisClientKind;
@@ -51,6 +57,11 @@ export interface HttpResult {
   readonly serverCpuShares?: readonly number[];
   /** The server process's CPU time per request in each repetition, µs. */
   readonly serverCpuMicrosPerRequests?: readonly number[];
+  /**
+   * The part of {@link serverCpuMicrosPerRequests} the kernel spent on the
+   * server's behalf (system CPU: sockets, and waking the load generator), µs.
+   */
+  readonly serverSystemMicrosPerRequests?: readonly number[];
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly errors: number;
@@ -106,17 +117,24 @@ export interface Spread {
 /**
  * What the two node:http cost figures (the rate formula and the server CPU
  * difference) make of a known cost: an async ceiling that does work sized to
- * take `workMicros` of CPU per request, measured next to the plain one.
+ * take `workMicros` of CPU per request, measured next to the plain one; and,
+ * to be read against those, the same figures of sessionkit/memory, the
+ * target's app (no `workMicros`).
  */
 export interface CalibrationResult {
   readonly type: "calibration";
   readonly app: string;
   readonly route: "read" | "write";
-  readonly workMicros: number;
+  /** The calibration app's known cost, µs per request; absent for sessionkit's row. */
+  readonly workMicros?: number;
+  /** The calibration app's work as timed in the server during the repetitions, µs per request. */
+  readonly workTimed?: Spread;
   /** 1/rate − 1/ceiling rate, µs, over the repetitions. */
   readonly formula: Spread;
   /** Server CPU per request minus the ceiling's, µs, over the repetitions. */
   readonly cpu: Spread;
+  /** The system CPU part of {@link cpu}: the kernel's time per request minus the ceiling's, µs. */
+  readonly system?: Spread;
 }
 
 export type Line =
@@ -210,11 +228,20 @@ const isAsyncCeiling =
  * Each calibration app's cost over the async ceiling of its comparison, by
  * the node:http target's two figures, repetition by repetition: the cost a
  * server that does nothing but spend `workMicros` more CPU per request is
- * measured at.
+ * measured at; and the same figures of sessionkit/memory measured in the
+ * same comparison, so its row reads against theirs. With the server's system
+ * CPU, the kernel's part of each CPU difference.
  */
 export function httpCalibrations(http: readonly HttpResult[]): CalibrationResult[] {
   const out: CalibrationResult[] = [];
-  for (const app of http.filter((r) => r.workMicros !== undefined)) {
+  const calibrated = (r: HttpResult) =>
+    r.workMicros !== undefined ||
+    (r.framework === "node:http" && r.sessions === "sessionkit" && r.store === "memory");
+  const hasCalibration = (r: HttpResult) =>
+    http.some(
+      (c) => c.workMicros !== undefined && c.comparison === r.comparison && c.route === r.route,
+    );
+  for (const app of http.filter((r) => calibrated(r) && hasCalibration(r))) {
     const ceiling = http.find(
       (r) =>
         r.route === app.route &&
@@ -224,13 +251,20 @@ export function httpCalibrations(http: readonly HttpResult[]): CalibrationResult
     const rates = paired(app, ceiling);
     const cpu = paired(app, ceiling, (r) => r.serverCpuMicrosPerRequests);
     if (rates === undefined || cpu === undefined || rates.length === 0) continue;
+    const system = paired(app, ceiling, (r) => r.serverSystemMicrosPerRequests);
     out.push({
       type: "calibration",
       app: app.app,
       route: app.route,
-      workMicros: app.workMicros as number,
+      ...(app.workMicros === undefined ? {} : { workMicros: app.workMicros }),
+      ...(app.workMicrosPerRequests === undefined || app.workMicrosPerRequests.length === 0
+        ? {}
+        : { workTimed: spread(app.workMicrosPerRequests) }),
       formula: spread(rates.map(([rate, base]) => 1e6 / rate - 1e6 / base)),
       cpu: spread(cpu.map(([mine, base]) => mine - base)),
+      ...(system === undefined
+        ? {}
+        : { system: spread(system.map(([mine, base]) => mine - base)) }),
     });
   }
   return out;

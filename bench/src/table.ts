@@ -194,10 +194,26 @@ if (calibrations.length > 0) {
     "### Calibration: a known cost through the node:http cost figures (not a target)",
     "",
   );
-  row(["app", "route", "known cost", "1/rate − 1/ceiling rate", "server CPU over the ceiling's"]);
-  row(Array(5).fill("---"));
+  row([
+    "app",
+    "route",
+    "known cost",
+    "its work timed in the server",
+    "1/rate − 1/ceiling rate",
+    "server CPU over the ceiling's",
+    "of which system CPU",
+  ]);
+  row(Array(7).fill("---"));
   for (const c of calibrations) {
-    row([c.app, c.route, num(c.workMicros, "µs"), spread(c.formula), spread(c.cpu)]);
+    row([
+      c.app,
+      c.route,
+      c.workMicros === undefined ? "—" : num(c.workMicros, "µs"),
+      c.workTimed === undefined ? "—" : spread(c.workTimed),
+      spread(c.formula),
+      spread(c.cpu),
+      c.system === undefined ? "—" : spread(c.system),
+    ]);
   }
 }
 const single = targets.filter((t) => t.repetitions === undefined);

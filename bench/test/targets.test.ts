@@ -238,6 +238,11 @@ describe("httpTargets(http, core)", () => {
       },
       rates,
     );
+  const sessionkitMemory = {
+    app: "node:http + sessionkit/memory",
+    sessions: "sessionkit",
+    store: "memory",
+  } as const;
   const calibration = (rates: number[], cpu: number[], fields: Partial<HttpResult> = {}) =>
     measured(
       {
@@ -269,8 +274,7 @@ describe("httpTargets(http, core)", () => {
   it("httpCalibrations() gives the calibration app's cost over its comparison's async ceiling by both figures", () => {
     const [line, ...rest] = httpCalibrations([
       measured({ ceiling: "async" }, [50_000, 40_000, 50_000], [25, 27, 26]),
-      calibration([25_000, 25_000, 20_000], [40, 45, 37]),
-      measured({ sessions: "sessionkit", store: "memory" }, [1, 1, 1], [1, 1, 1]),
+      calibration([25_000, 25_000, 20_000], [40, 45, 37], { workMicrosPerRequests: [8, 9, 8.5] }),
     ]);
     expect(rest).toEqual([]);
     // Formula: 40 − 20 = 20, 40 − 25 = 15, 50 − 20 = 30 µs. CPU: 15, 18, 11 µs.
@@ -279,9 +283,52 @@ describe("httpTargets(http, core)", () => {
       app: "node:http + no session, one await + 10 µs of work",
       route: "read",
       workMicros: 10,
+      workTimed: { median: 8.5, min: 8, max: 9 },
       formula: { median: 20, min: 15, max: 30 },
       cpu: { median: 15, min: 11, max: 18 },
     });
+  });
+
+  it("httpCalibrations() adds sessionkit/memory's row and the system CPU part, in the results' order", () => {
+    const lines = httpCalibrations([
+      measured(
+        { ...sessionkitMemory, serverSystemMicrosPerRequests: [12, 15, 14] },
+        [40_000, 20_000, 25_000],
+        [30, 50, 45],
+      ),
+      measured(
+        { ceiling: "async", serverSystemMicrosPerRequests: [9, 10, 9] },
+        [50_000, 40_000, 50_000],
+        [25, 27, 26],
+      ),
+      calibration([25_000, 25_000, 20_000], [40, 45, 37], {
+        serverSystemMicrosPerRequests: [15, 16, 15],
+      }),
+    ]);
+    expect(lines.map((line) => line.app)).toEqual([
+      "node:http + sessionkit/memory",
+      "node:http + no session, one await + 10 µs of work",
+    ]);
+    // Formula: 25 − 20 = 5, 50 − 25 = 25, 40 − 20 = 20 µs. CPU: 5, 23, 19 µs. System: 3, 5, 5 µs.
+    expect(lines[0]).toEqual({
+      type: "calibration",
+      app: "node:http + sessionkit/memory",
+      route: "read",
+      formula: { median: 20, min: 5, max: 25 },
+      cpu: { median: 19, min: 5, max: 23 },
+      system: { median: 5, min: 3, max: 5 },
+    });
+    expect(lines[1]).toMatchObject({ workMicros: 10, system: { median: 6, min: 6, max: 6 } });
+  });
+
+  it("httpCalibrations() gives sessionkit/memory no row where no calibration app was measured", () => {
+    expect(
+      httpCalibrations([
+        measured(sessionkitMemory, [40_000], [30]),
+        measured({ ceiling: "async" }, [50_000], [25]),
+        calibration([25_000], [40], { route: "write" }),
+      ]),
+    ).toEqual([]);
   });
 
   it("httpCalibrations() gives nothing for a calibration app without an async ceiling measured next to it", () => {
