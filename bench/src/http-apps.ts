@@ -32,10 +32,11 @@ export interface AppSpec {
    */
   readonly ceiling?: "sync" | "async";
   /**
-   * node:http async ceilings only: after its `await`, the handler does a
-   * fixed amount of CPU work, measured when the app starts to take this many
-   * µs per request, before answering. A known cost, to see what the cost
-   * figures over the async ceiling make of it (a calibration, not a target).
+   * node:http async ceilings only: after its `await`, the handler does an
+   * amount of CPU work sized to take this many µs per request, as timed
+   * around each call in the server, before answering. A known cost, to see
+   * what the cost figures over the async ceiling make of it (a calibration,
+   * not a target).
    */
   readonly workMicros?: number;
   /** @fastify/session only: its `rolling` option (its default, `true`, saves on every request). */
@@ -89,10 +90,40 @@ let workMicrosSpent = 0;
 
 /**
  * The time this process's calibration app spent in its work so far, µs: the
- * work timed where it runs, among the requests, next to the size it was
- * given on an idle core at start-up.
+ * work timed where it runs, among the requests.
  */
 export const workMicrosSpentSoFar = (): number => workMicrosSpent;
+
+/** Calls of the calibration work between two re-sizings. */
+const RESIZE_EVERY = 1000;
+
+/**
+ * The calibration app's work: sized at start-up by {@link workIterationsFor},
+ * then timed around every call where it runs, among the requests, and
+ * re-sized every {@link RESIZE_EVERY} calls to what those calls took. Sized on
+ * an idle core alone, the same rounds took 30 % less or 20 % more than
+ * `micros` per request in the server (the start-up sizing also counts the
+ * process's other threads); re-sized in place, the warm-up brings it to
+ * `micros`, and what it took in each run is reported ({@link workMicrosSpentSoFar}).
+ */
+function sizedWork(micros: number): () => void {
+  let iterations = workIterationsFor(micros);
+  let calls = 0;
+  let windowMicros = 0;
+  return () => {
+    const start = performance.now();
+    work(iterations);
+    const took = (performance.now() - start) * 1000;
+    workMicrosSpent += took;
+    windowMicros += took;
+    if (++calls % RESIZE_EVERY === 0) {
+      // At most a factor of two per step: one window slowed by the host misleads less.
+      const scale = Math.min(2, Math.max(0.5, (micros * RESIZE_EVERY) / windowMicros));
+      iterations = Math.max(1, Math.round(iterations * scale));
+      windowMicros = 0;
+    }
+  };
+}
 
 /** The one already resolved promise the async ceilings await. */
 const RESOLVED = Promise.resolve();
@@ -221,7 +252,7 @@ export async function startApp(spec: AppSpec, names: ServiceNames): Promise<Runn
   const { workMicros } = spec;
   if (workMicros !== undefined && (spec.framework !== "node:http" || spec.ceiling !== "async"))
     throw new Error(`${appName(spec)}: workMicros is for the node:http async ceiling only`);
-  const workIterations = workMicros === undefined ? 0 : workIterationsFor(workMicros);
+  const doWork = workMicros === undefined ? undefined : sizedWork(workMicros);
 
   if (spec.framework === "node:http") {
     const plain = (req: IncomingMessage, res: ServerResponse) => {
@@ -231,11 +262,7 @@ export async function startApp(spec: AppSpec, names: ServiceNames): Promise<Runn
     };
     const awaiting = async (req: IncomingMessage, res: ServerResponse) => {
       await RESOLVED;
-      if (workIterations > 0) {
-        const start = performance.now();
-        work(workIterations);
-        workMicrosSpent += (performance.now() - start) * 1000;
-      }
+      doWork?.();
       plain(req, res);
     };
     const server = createServer(
