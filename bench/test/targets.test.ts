@@ -208,7 +208,7 @@ describe("httpTargets(http, core)", () => {
     const targets = httpTargets(
       [
         withCpu({ sessions: "sessionkit", store: "memory" }, [30, 45, 38]),
-        withCpu({ ceiling: "async" }, [25, 25, 27]),
+        withCpu({ ceiling: "async", serverCpuShares: [1, 0.95, 0.9] }, [25, 25, 27]),
       ],
       [],
     );
@@ -222,6 +222,35 @@ describe("httpTargets(http, core)", () => {
       repetitions: 3,
       pass: false,
     });
+    expect(cpu?.invalid).toBeUndefined();
+  });
+
+  it("httpTargets() counts no node:http CPU repetition whose ceiling was not server-bound either", () => {
+    // An idling ceiling's server spends more CPU per request, which shrinks the difference.
+    const withCpu = (fields: Partial<HttpResult>, cpu: number[]) =>
+      app(
+        { app: "x", framework: "node:http", sessions: "none", store: "none", ...fields },
+        cpu.map(() => 1000),
+      );
+    const [, cpu] = httpTargets(
+      [
+        withCpu(
+          { sessions: "sessionkit", store: "memory", serverCpuMicrosPerRequests: [30, 30, 30] },
+          [30, 30, 30],
+        ),
+        withCpu(
+          {
+            ceiling: "async",
+            serverCpuMicrosPerRequests: [25, 25, 25],
+            serverCpuShares: [0.8, 0.95, 0.7],
+          },
+          [25, 25, 25],
+        ),
+      ],
+      [],
+    );
+    // 5 µs in all three, but only the second ceiling was server-bound.
+    expect(cpu).toMatchObject({ ratio: 5, holds: 1, invalid: 2, repetitions: 3, pass: false });
   });
 
   /** A node:http app with req/s and server CPU per request for each repetition. */
