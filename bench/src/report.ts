@@ -31,7 +31,10 @@ export interface HttpResult {
   readonly sessions: "sessionkit" | "express-session" | "@fastify/session" | "none";
   readonly peer?: string;
   readonly ceiling?: "sync" | "async";
-  /** The calibration app's known cost: work sized at its start to take this many µs of CPU per request. */
+  /**
+   * The calibration app's known cost: work sized to take this many µs per
+   * request as timed where it runs (see {@link workMicrosPerRequests}).
+   */
   readonly workMicros?: number;
   /**
    * The calibration app's work per request in each repetition as timed
