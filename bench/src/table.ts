@@ -36,10 +36,15 @@ const header = [
 const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toPrecision(3));
 const out: string[] = [`${header.join("; ")}.`, ""];
 const row = (cells: unknown[]) => out.push(`| ${cells.join(" | ")} |`);
+/** A table's header row and its separator. */
+const columns = (names: readonly string[]) => {
+  row([...names]);
+  row(names.map(() => "---"));
+};
 
 const store = lines.filter((l) => l.type === "store") as unknown as StoreResult[];
 out.push("### Store operations and request cycles", "");
-row([
+columns([
   "backend",
   "subject",
   "op",
@@ -51,7 +56,6 @@ row([
   "round trips",
   "server cmds",
 ]);
-row(Array(10).fill("---"));
 for (const r of store) {
   row([
     r.backend,
@@ -70,7 +74,7 @@ for (const r of store) {
 const http = lines.filter((l) => l.type === "http") as unknown as HttpResult[];
 const interleaved = http.filter((r) => r.repetitions !== undefined);
 out.push("", "### HTTP, 64 connections, each with its own session (interleaved repetitions)", "");
-row([
+columns([
   "comparison",
   "app",
   "route",
@@ -83,7 +87,6 @@ row([
   "errors",
   "non-2xx",
 ]);
-row(Array(11).fill("---"));
 const busy = (shares: readonly number[] | undefined) =>
   shares === undefined || shares.length === 0
     ? "—"
@@ -108,8 +111,7 @@ for (const r of interleaved) {
 const telemetry = http.filter((r) => r.repetitions === undefined);
 if (telemetry.length > 0) {
   out.push("", "### HTTP, telemetry variants", "");
-  row(["app", "route", "req/s (median)", "min–max", "p50 ms", "p99 ms", "errors", "non-2xx"]);
-  row(Array(8).fill("---"));
+  columns(["app", "route", "req/s (median)", "min–max", "p50 ms", "p99 ms", "errors", "non-2xx"]);
   for (const r of telemetry) {
     row([
       r.app,
@@ -127,8 +129,7 @@ if (telemetry.length > 0) {
 const comparisons = lines.filter((l) => l.type === "comparison") as unknown as ComparisonResult[];
 if (comparisons.length > 0) {
   out.push("", "### Load average (1, 5, 15 min) around each comparison", "");
-  row(["comparison", "route", "apps", "repetitions × s", "before", "after"]);
-  row(Array(6).fill("---"));
+  columns(["comparison", "route", "apps", "repetitions × s", "before", "after"]);
   for (const c of comparisons) {
     row([
       c.comparison,
@@ -143,7 +144,7 @@ if (comparisons.length > 0) {
 
 const core = lines.filter((l) => l.type === "core-cpu") as unknown as CoreCpuResult[];
 out.push("", "### Core CPU per request cycle (memory store, no I/O)", "");
-row([
+columns([
   "cycle",
   "CPU µs/cycle (median)",
   "min–max",
@@ -151,7 +152,6 @@ row([
   "iterations",
   "reference loop ns/iteration",
 ]);
-row(Array(6).fill("---"));
 for (const r of core) {
   row([
     r.cycle,
@@ -171,8 +171,7 @@ const spreadText = (median: number, min: number, max: number, unit: TargetResult
   `${num(median, unit)} (${num(min, unit)}–${num(max, unit)})`;
 const repeated = targets.filter((t) => t.repetitions !== undefined);
 out.push("", "### Targets (interleaved repetitions; met when the figure holds in 4 of 5)", "");
-row(["target", "route", "needed", "median (min–max)", "holds in", "met"]);
-row(Array(6).fill("---"));
+columns(["target", "route", "needed", "median (min–max)", "holds in", "met"]);
 for (const t of repeated) {
   row([
     t.target,
@@ -194,7 +193,7 @@ if (calibrations.length > 0) {
     "### Calibration: a known cost through the node:http cost figures (not a target)",
     "",
   );
-  row([
+  columns([
     "app",
     "route",
     "known cost",
@@ -203,7 +202,6 @@ if (calibrations.length > 0) {
     "server CPU over the ceiling's",
     "of which system CPU",
   ]);
-  row(Array(7).fill("---"));
   for (const c of calibrations) {
     row([
       c.app,
@@ -219,8 +217,7 @@ if (calibrations.length > 0) {
 const single = targets.filter((t) => t.repetitions === undefined);
 if (single.length > 0) {
   out.push("", "### Store-level and telemetry targets (ratios within this run)", "");
-  row(["target", "measured", "needed", "result"]);
-  row(Array(4).fill("---"));
+  columns(["target", "measured", "needed", "result"]);
   for (const t of single) {
     row([
       t.target,
