@@ -204,10 +204,7 @@ export async function openSessionkitStore(
       }
       // The client settings the store's README recommends for a client of your own;
       // the peers on ioredis (connect-redis 8) get ioredis's defaults, as their docs show.
-      const { client, counter } = ioredisClient(services, {
-        enableOfflineQueue: false,
-        enableAutoPipelining: true,
-      });
+      const { client, counter } = ioredisClient(services, { enableOfflineQueue: false });
       if (client.status !== "ready") await once(client, "ready");
       const store = createRedisStore({ client, prefix: `bench:${services.runId}:${tag}-sk` });
       const close = async () => {

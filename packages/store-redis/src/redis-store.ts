@@ -25,7 +25,6 @@ export interface RedisStore extends StoreWith<Exclude<OptionalStoreMethod, "gc">
  *
  * const client = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
  *   enableOfflineQueue: false,
- *   enableAutoPipelining: true,
  * });
  * const store = createRedisStore({ client, prefix: "myapp-sessions" });
  * ```

@@ -11,11 +11,9 @@ interface Data {
 const secret = process.env.SESSION_SECRET;
 if (secret === undefined) throw new Error("set SESSION_SECRET to at least 32 random bytes");
 
-// Your client, your settings: fail fast instead of queueing while Redis is down, and send
-// the commands of the requests handled in one event-loop tick in one write.
+// Your client, your settings: fail fast instead of queueing while Redis is down.
 export const client = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
   enableOfflineQueue: false,
-  enableAutoPipelining: true,
 });
 export const store = createRedisStore({
   client,

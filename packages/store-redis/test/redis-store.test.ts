@@ -20,6 +20,7 @@ import {
   sessionKeyName,
   userIndexName,
 } from "./cleanup.js";
+import { countWrites } from "./socket-writes.js";
 
 let redisUrl: string;
 let client: Redis;
@@ -815,6 +816,35 @@ describe("round trips", () => {
     }
     expect(new Set(sent)).toEqual(new Set(["evalsha"]));
     await counted.quit();
+  });
+
+  it("the commands of one event-loop turn leave in one write; the next turn's in the next", async () => {
+    const prefix = uniqueName("skredis");
+    prefixes.push(prefix);
+    // ioredis's default: no auto-pipelining, every command its own write.
+    const plain = new Redis(redisUrl, { enableOfflineQueue: false, lazyConnect: true });
+    await plain.connect();
+    const store = createRedisStore({ client: plain, prefix });
+    const keys = Array.from({ length: 20 }, () => randomKey());
+    expect(
+      await Promise.all(keys.map((key) => store.set(key, makeRecord(), { ifVersion: 0 }))),
+    ).toEqual(keys.map(() => true));
+    const writes = countWrites([plain.stream]);
+    const read = await Promise.all(keys.map((key) => store.get(key)));
+    expect(writes.counts).toEqual([1]);
+    expect(read.every((record) => record !== null)).toBe(true);
+    // Changes alike, and a later turn's commands leave in a write of their own.
+    const touched = await Promise.all(
+      keys.slice(0, 10).map((key) => store.touch(key, Date.now() + 60_000)),
+    );
+    await Promise.all(keys.slice(10).map((key) => store.destroy(key)));
+    writes.stop();
+    expect(writes.counts).toEqual([3]);
+    expect(touched).toEqual(keys.slice(0, 10).map(() => true));
+    expect(await Promise.all(keys.slice(10).map((key) => store.get(key)))).toEqual(
+      keys.slice(10).map(() => null),
+    );
+    await plain.quit();
   });
 });
 

@@ -22,6 +22,7 @@ import {
 } from "./cleanup.js";
 import { clusterFailover, replicated } from "./cluster-failover.js";
 import { command, RedisProcesses } from "./redis-processes.js";
+import { countWrites } from "./socket-writes.js";
 
 // Cluster and Sentinel need servers of their own: `eval "$(bash scripts/redis-topologies.sh)"`
 // at the repository root starts both and prints these variables. Without them
@@ -123,6 +124,29 @@ describe.runIf(CLUSTER_URLS !== "")("Redis Cluster", () => {
       `redis cluster distribution of ${total} sessions over 3 masters: ${perMaster.map((n) => `${((100 * n) / total).toFixed(1)} %`).join(", ")}`,
     );
     expect(await store.count()).toBe(total);
+  });
+
+  it("the commands of one event-loop turn leave in one write per master", async () => {
+    const prefix = uniqueName("skredis");
+    stores.prefixes.push(prefix);
+    const store = createRedisStore({ client: cluster, prefix });
+    // Buckets 00, 80 and ff: slots 0–63, 8192–8255 and 16320–16383, one on each master.
+    const keys = ["00", "80", "ff"].flatMap((bucket) =>
+      Array.from({ length: 10 }, () => bucket + randomKey().slice(2)),
+    );
+    expect(
+      await Promise.all(keys.map((key) => store.set(key, makeRecord(), { ifVersion: 0 }))),
+    ).toEqual(keys.map(() => true));
+    const masters = cluster.nodes("master");
+    const servedBy = (key: string) => cluster.slots[keySlot(sessionKeyName(prefix, key))]?.[0];
+    expect(new Set(keys.map(servedBy))).toEqual(
+      new Set(masters.map((node) => `${node.options.host}:${node.options.port}`)),
+    );
+    const writes = countWrites(masters.map((node) => node.stream));
+    const read = await Promise.all(keys.map((key) => store.get(key)));
+    writes.stop();
+    expect(writes.counts).toEqual([1, 1, 1]);
+    expect(read.every((record) => record !== null)).toBe(true);
   });
 
   it("a redis+cluster:// URL opens a working store", async () => {
