@@ -713,13 +713,19 @@ describe("ownership and the provider", () => {
   });
 });
 
+/** A store under a fresh prefix on a client of the test's own (the test quits it). */
+async function storeOnOwnClient() {
+  const prefix = uniqueName("skredis");
+  prefixes.push(prefix);
+  // The settings the README recommends: no offline queue, and ioredis's default of no auto-pipelining.
+  const own = new Redis(redisUrl, { enableOfflineQueue: false, lazyConnect: true });
+  await own.connect();
+  return { client: own, store: createRedisStore({ client: own, prefix }) };
+}
+
 describe("round trips", () => {
   it("commands per operation, once the scripts are loaded, are the ones the README lists", async () => {
-    const prefix = uniqueName("skredis");
-    prefixes.push(prefix);
-    const counted = new Redis(redisUrl, { enableOfflineQueue: false, lazyConnect: true });
-    await counted.connect();
-    const store = createRedisStore({ client: counted, prefix });
+    const { client: counted, store } = await storeOnOwnClient();
     const sent: string[] = [];
     const original = counted.sendCommand.bind(counted);
     counted.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
@@ -819,12 +825,7 @@ describe("round trips", () => {
   });
 
   it("the commands of one event-loop turn leave in one write; the next turn's in the next", async () => {
-    const prefix = uniqueName("skredis");
-    prefixes.push(prefix);
-    // ioredis's default: no auto-pipelining, every command its own write.
-    const plain = new Redis(redisUrl, { enableOfflineQueue: false, lazyConnect: true });
-    await plain.connect();
-    const store = createRedisStore({ client: plain, prefix });
+    const { client: plain, store } = await storeOnOwnClient();
     const keys = Array.from({ length: 20 }, () => randomKey());
     expect(
       await Promise.all(keys.map((key) => store.set(key, makeRecord(), { ifVersion: 0 }))),
