@@ -221,6 +221,15 @@ function paired(
   return first.map((value, r) => [value, second[r] as number] as const);
 }
 
+/** sessionkit on `store` in `framework`; on Redis, given `redisClient` (ioredis by default). */
+const isSessionkit =
+  (framework: HttpResult["framework"], store: Backend, redisClient: RedisClientKind = "ioredis") =>
+  (r: HttpResult): boolean =>
+    r.framework === framework &&
+    r.sessions === "sessionkit" &&
+    r.store === store &&
+    (r.redisClient ?? "ioredis") === redisClient;
+
 /** The no-session app answering after one await, and nothing else (not a calibration app). */
 const isAsyncCeiling =
   (framework: HttpResult["framework"]) =>
@@ -238,8 +247,7 @@ const isAsyncCeiling =
 export function httpCalibrations(http: readonly HttpResult[]): CalibrationResult[] {
   const out: CalibrationResult[] = [];
   const calibrated = (r: HttpResult) =>
-    r.workMicros !== undefined ||
-    (r.framework === "node:http" && r.sessions === "sessionkit" && r.store === "memory");
+    r.workMicros !== undefined || isSessionkit("node:http", "memory")(r);
   const hasCalibration = (r: HttpResult) =>
     http.some(
       (c) => c.workMicros !== undefined && c.comparison === r.comparison && c.route === r.route,
@@ -291,15 +299,8 @@ export function httpTargets(
     const sessionkit = (
       framework: HttpResult["framework"],
       store: Backend,
-      redisClient: RedisClientKind = "ioredis",
-    ) =>
-      find(
-        (r) =>
-          r.framework === framework &&
-          r.sessions === "sessionkit" &&
-          r.store === store &&
-          (r.redisClient ?? "ioredis") === redisClient,
-      );
+      redisClient?: RedisClientKind,
+    ) => find(isSessionkit(framework, store, redisClient));
     const ratio = (
       name: string,
       a: HttpResult | undefined,
