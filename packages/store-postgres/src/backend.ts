@@ -51,8 +51,9 @@ export interface PostgresBackend {
 
 /**
  * The storage logic on one table: every operation is one parameterised
- * statement (gc and migrate excepted), its expiry compared against the
- * application clock `now`, never the database's.
+ * statement (gc and migrate excepted; a get that meets an expired row deletes
+ * it with a second), its expiry compared against the application clock `now`,
+ * never the database's.
  */
 export function createPostgresBackend(
   resolved: ResolvedPostgresOptions,
@@ -106,9 +107,15 @@ export function createPostgresBackend(
 
   const backend: StoreBackend = {
     async get(key) {
-      const result = await query<Row>("get", [key, now()]);
-      const row = result.rows[0];
-      return row === undefined ? null : toRecord(row);
+      const row = (await query<Row>("read", [key])).rows[0];
+      if (row === undefined) return null;
+      const record = toRecord(row);
+      const t = now();
+      if (record.expiresAt > t) return record;
+      // Expired: deleted when met, so a clock that goes back can never revive
+      // it. Only a row still expired goes: one written meanwhile stays.
+      await query("purgeExpiredKey", [key, t]);
+      return null;
     },
 
     async set(key, record, ifVersion) {

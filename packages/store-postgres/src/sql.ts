@@ -13,12 +13,11 @@ const COLUMNS = "key, payload, expires_at, created_at, version, user_id";
 export function operationSql(schema: string, table: string) {
   const t = `${quoteIdentifier(schema)}.${quoteIdentifier(table)}`;
   return {
-    // Deleting an expired row on read means a clock that goes back can never
-    // revive it. The DELETE only matches expired rows, so it
-    // never waits on a live row's lock; the SELECT sees the pre-delete
-    // snapshot but filters expired rows itself.
-    get: `WITH expired AS (DELETE FROM ${t} WHERE key = $1 AND expires_at <= $2 RETURNING 1)
-SELECT payload, expires_at, created_at, version, user_id FROM ${t} WHERE key = $1 AND expires_at > $2`,
+    // The read: the row as it is, expired or not. The backend deletes an
+    // expired row it meets (purgeExpiredKey), so a clock that goes back can
+    // never revive it; a plain SELECT costs the server less than a statement
+    // that may delete, and expired rows are rare.
+    read: `SELECT payload, expires_at, created_at, version, user_id FROM ${t} WHERE key = $1`,
 
     // An expired row counts as absent: the conflict arm overwrites it, and a
     // live row makes the statement affect nothing (rowCount 0 = false).

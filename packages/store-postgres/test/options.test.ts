@@ -121,9 +121,14 @@ describe("createPostgresStore(options)", () => {
     try {
       expect(calls).toBe(0);
       await store.migrate();
+      // One clock reading per operation that compares expiries: the write,
+      // then the read of what it wrote.
+      const key = randomKey();
       const before = calls;
-      expect(await store.get(randomKey())).toBeNull();
+      expect(await store.set(key, makeRecord(), { ifVersion: 0 })).toBe(true);
       expect(calls).toBe(before + 1);
+      expect(await store.get(key)).not.toBeNull();
+      expect(calls).toBe(before + 2);
     } finally {
       await store.close();
     }
