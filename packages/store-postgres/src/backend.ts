@@ -109,9 +109,10 @@ export function createPostgresBackend(
     async get(key) {
       const row = (await query<Row>("read", [key])).rows[0];
       if (row === undefined) return null;
-      const record = toRecord(row);
       const t = now();
-      if (record.expiresAt > t) return record;
+      // Compared before the row is parsed, as the SQL did: an expired row is
+      // gone whatever its other columns hold.
+      if (Number(row.expires_at) > t) return toRecord(row);
       // Expired: deleted when met, so a clock that goes back can never revive
       // it. Only a row still expired goes: one written meanwhile stays.
       await query("purgeExpiredKey", [key, t]);

@@ -34,6 +34,23 @@ describe("postgres store semantics", () => {
     expect(await rowExists(key)).toBe(false);
   });
 
+  it("get(key) of an expired row deletes it whatever its other columns hold; a live one that cannot be read is an error", async () => {
+    const key = randomKey();
+    await store.set(key, makeRecord({}, 60_000), { ifVersion: 0 });
+    // A version no JavaScript number holds exactly: the row cannot be handed out.
+    await admin.query(`UPDATE ${tableOf(store)} SET version = $2 WHERE key = $1`, [
+      key,
+      "9007199254740993",
+    ]);
+    await expect(store.get(key)).rejects.toMatchObject({ code: "STORE_ERROR" });
+    await admin.query(`UPDATE ${tableOf(store)} SET expires_at = $2 WHERE key = $1`, [
+      key,
+      Date.now() - 1,
+    ]);
+    expect(await store.get(key)).toBeNull();
+    expect(await rowExists(key)).toBe(false);
+  });
+
   it("expiry compares against the store's `now` option, not the database clock (A20)", async () => {
     let offsetMs = 0;
     const shifted = createPostgresStore({
