@@ -116,9 +116,12 @@ const noBatching = (): void => {};
  */
 function turnBatcher(client: Redis | Cluster): () => void {
   if (client.options.enableAutoPipelining) return noBatching;
+  // In a Cluster the masters' sockets only: the store reads and writes on
+  // masters (never `scaleReads`), so corking the replicas' would be work per
+  // turn for nothing.
   const sockets =
     client instanceof Cluster
-      ? () => client.nodes().map((node) => node.stream)
+      ? () => client.nodes("master").map((node) => node.stream)
       : () => [client.stream];
   const corked: NonNullable<Redis["stream"]>[] = [];
   const uncork = (): void => {
