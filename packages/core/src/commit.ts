@@ -66,6 +66,30 @@ function checkSize(config: Config, payload: string): void {
 }
 
 /**
+ * Whether a write of `previous`'s session keeps its stored expiry rather than
+ * move it to `expiresAt`: when moving it forward is not due yet, on the
+ * schedule of a touch (`touchAfterMs`), and this request changed no expiry
+ * policy (`persist()`). So frequent writes to one session leave its expiry,
+ * and every store's expiry bookkeeping (Redis's TTL and expiry index), as it
+ * is; the idle window only ever shortens, by less than `touchAfterMs`, as it
+ * does between touches (checklist A20). A shorter expiry (a shorter
+ * `persist()`, the absolute timeout) is always written.
+ */
+function keepsExpiry(
+  config: Config,
+  s: SessionState,
+  previous: SessionRecord | undefined,
+  expiresAt: number,
+): boolean {
+  return (
+    previous !== undefined &&
+    !s.persistChanged &&
+    expiresAt >= previous.expiresAt &&
+    !shouldTouch(config, previous, expiresAt)
+  );
+}
+
+/**
  * The record to write: size-checked, with this session's expiry
  * and owner, and checked the way every store checks it before any store call.
  */
@@ -78,11 +102,14 @@ function buildRecord(
 ): SessionRecord {
   checkSize(config, payload);
   const createdAt = previous?.createdAt ?? now;
+  const expiresAt = expiryFor(config, s, now, createdAt);
   const base: SessionRecord = {
     payload,
     createdAt,
     version: (previous?.version ?? 0) + 1,
-    expiresAt: expiryFor(config, s, now, createdAt),
+    expiresAt: keepsExpiry(config, s, previous, expiresAt)
+      ? (previous as SessionRecord).expiresAt
+      : expiresAt,
   };
   const record = s.userId === undefined ? base : { ...base, userId: s.userId };
   assertStorableRecord(config.store.name, record);

@@ -105,9 +105,11 @@ export interface SessionManagerOptions {
   /** A session expires this long after creation however active, in ms. @default 43200000 (12 hours) */
   readonly absoluteTimeoutMs?: number;
   /**
-   * An unchanged session's expiry is pushed back at most once per this many ms,
-   * so reads cost no write. Must be below `idleTimeoutMs`.
-   * @default 60000 (1 minute)
+   * A session's expiry is pushed back at most once per this many ms, so reads
+   * cost no write and frequent writes leave the stored expiry alone: an
+   * unchanged session by a touch, a changed one by its write, once due. Must
+   * be below `idleTimeoutMs`.
+   * @default min(60000, idleTimeoutMs / 2)
    */
   readonly touchAfterMs?: number;
   /** Encodes session contents. @default jsonCodec */

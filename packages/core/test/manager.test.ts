@@ -607,6 +607,45 @@ describe("timeouts (A19, A20)", () => {
     expect((await h.sessions.load(h.request(cookie))).isNew).toBe(false);
   });
 
+  it("a write moves the idle expiry on a touch's schedule: kept within touchAfterMs, moved once due", async () => {
+    const h = harness<Data>({ idleTimeoutMs: 60_000, touchAfterMs: 10_000 });
+    const { cookie, session: first } = await signedIn(h);
+    const stored = first.expiresAt;
+    expect(stored).toBe(h.clock.now() + 60_000);
+    const write = async () => {
+      const session = await h.sessions.load(h.request(cookie));
+      session.set("count", (session.get("count") ?? 0) + 1);
+      expect((await session.commit()).outcome).toBe("updated");
+      return session.expiresAt;
+    };
+    h.clock.advance(9_999);
+    expect(await write()).toBe(stored);
+    // Once moving it forward is due (by touchAfterMs or more), a write moves it.
+    h.clock.advance(10_000);
+    expect(await write()).toBe(h.clock.now() + 60_000);
+    const moved = h.clock.now() + 60_000;
+    h.clock.advance(60_000 - 1);
+    expect((await h.sessions.load(h.request(cookie))).get("count")).toBe(3);
+    h.clock.advance(1);
+    expect((await h.sessions.load(h.request(cookie))).isNew).toBe(true);
+    expect(moved).toBe(h.clock.now());
+  });
+
+  it("a write that changes the expiry policy, or shortens the expiry, always writes its own", async () => {
+    const h = harness<Data>({ idleTimeoutMs: 60_000, touchAfterMs: 10_000 });
+    const { cookie } = await signedIn(h);
+    h.clock.advance(1_000);
+    const longer = await h.sessions.load(h.request(cookie));
+    longer.persist(60_500);
+    await longer.commit();
+    expect(longer.expiresAt).toBe(h.clock.now() + 60_500);
+    h.clock.advance(1_000);
+    const shorter = await h.sessions.load(h.request(cookie));
+    shorter.persist(5_000);
+    await shorter.commit();
+    expect(shorter.expiresAt).toBe(h.clock.now() + 5_000);
+  });
+
   it("the absolute timeout ends a session however active, and regeneration does not reset it", async () => {
     const h = harness<Data>({
       idleTimeoutMs: 60_000,
