@@ -80,8 +80,9 @@ export const SET = `${BUCKET_PRELUDE}
 local sk, m, if_version = KEYS[1], ARGV[3], ARGV[4]
 local p, e, c, v, u, indexed = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 local t = 'hash'
--- The stored owner (false for none) and its index score (read only for an owner).
-local old_u, old_i = false, nil
+-- The stored owner (false for none) and its index score (read only for an owner);
+-- the stored expiry of an update.
+local old_u, old_i, old_e = false, nil, nil
 if if_version == '0' then
   t = redis.call('TYPE', sk).ok
   if t == 'hash' then
@@ -99,7 +100,7 @@ else
   -- counts as a failed condition (get() reports and deletes that value).
   local f = redis.pcall('HMGET', sk, 'v', 'e', 'u', 'i')
   if f.err or f[1] ~= if_version then return 0 end
-  local old_e = int(f[2])
+  old_e = int(f[2])
   if not old_e or old_e <= NOW then
     remove(sk, m)
     return 0
@@ -116,8 +117,15 @@ end
 -- The record is written whole. An update whose owner comes or goes deletes the
 -- old hash first, so no owner field of the old record is left behind;
 -- otherwise HSET overwrites every field in place.
+-- An update that keeps the hash and its expiry (core keeps the expiry until
+-- moving it is due) leaves the TTL and the expiry index entry as they are:
+-- HSET keeps a key's TTL, and the entry's score is the stored expiry.
+local kept = old_e == ne
 if u == '' then
-  if t == 'hash' and old_u then redis.call('UNLINK', sk) end
+  if t == 'hash' and old_u then
+    redis.call('UNLINK', sk)
+    kept = false
+  end
   redis.call('HSET', sk, 'p', p, 'e', e, 'c', c, 'v', v)
 else
   local i = 0
@@ -125,11 +133,16 @@ else
   if old_u == u and old_i and old_i > i then i = old_i end
   -- The owner's index must already cover this expiry: entries are written first.
   if i < ne then return 2 end
-  if t == 'hash' and not old_u then redis.call('UNLINK', sk) end
+  if t == 'hash' and not old_u then
+    redis.call('UNLINK', sk)
+    kept = false
+  end
   redis.call('HSET', sk, 'p', p, 'e', e, 'c', c, 'v', v, 'u', u, 'i', string.format('%d', i))
 end
-redis.call('PEXPIRE', sk, string.format('%d', ne - NOW))
-redis.call('ZADD', E_INDEX, e, m)
+if not kept then
+  redis.call('PEXPIRE', sk, string.format('%d', ne - NOW))
+  redis.call('ZADD', E_INDEX, e, m)
+end
 if if_version == '0' then
   -- A create: the key enters the key index (an update's entry is there since
   -- its create), and the index entries (and leftovers) of expired sessions are

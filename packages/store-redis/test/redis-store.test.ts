@@ -174,6 +174,50 @@ describe("updates in place", () => {
     expect(await fields()).toEqual(["c", "e", "p", "v"]);
     expect(await raw.pttl(key(k))).toBeGreaterThan(0);
   });
+
+  it("an update that keeps expiresAt leaves the TTL and the expiry index entry; one that moves it or replaces the hash sets both (A31)", async () => {
+    const clock = manualClock();
+    const { store, prefix, key } = fresh({ now: clock.now });
+    const k = randomKey();
+    const first = recordAt(clock.now(), {}, 45_000);
+    const score = async () => Number(await raw.zscore(bucketIndexName(prefix, k, "e"), k));
+    // Marks the TTL and the entry's score, so a write that sets either shows.
+    const mark = async () => {
+      await raw.pexpire(key(k), 1_000_000);
+      await raw.zadd(bucketIndexName(prefix, k, "e"), first.expiresAt + 7, k);
+    };
+    const ttlSet = async (expiresAt: number) => {
+      const ttl = await raw.pttl(key(k));
+      expect(ttl).toBeGreaterThan(expiresAt - clock.now() - 5_000);
+      expect(ttl).toBeLessThanOrEqual(expiresAt - clock.now());
+      expect(await score()).toBe(expiresAt);
+    };
+    await store.set(k, first, { ifVersion: 0 });
+    await ttlSet(first.expiresAt);
+    let version = 1;
+    const update = async (overrides: Partial<SessionRecord>) => {
+      const next = makeRecord({ ...first, version: version + 1, ...overrides });
+      expect(await store.set(k, next, { ifVersion: version })).toBe(true);
+      version++;
+      expect(await store.get(k)).toEqual(next);
+    };
+
+    clock.advance(1_000);
+    await mark();
+    await update({ payload: '{"d":{"a":1}}' });
+    expect(await raw.pttl(key(k))).toBeGreaterThan(900_000);
+    expect(await score()).toBe(first.expiresAt + 7);
+
+    await update({ payload: '{"d":{"a":2}}', expiresAt: first.expiresAt + 5_000 });
+    await ttlSet(first.expiresAt + 5_000);
+
+    // An owner coming or going replaces the hash, which takes the TTL with it.
+    for (const userId of ["olga", undefined]) {
+      await mark();
+      await update({ expiresAt: first.expiresAt + 5_000, userId });
+      await ttlSet(first.expiresAt + 5_000);
+    }
+  });
 });
 
 describe("user index", () => {
