@@ -105,6 +105,14 @@ beforeAll(async () => {
     return { ok: true };
   });
   app.get("/state", async (request) => ({ n: request.session.get("n") ?? null }));
+  const ours = (target: object) =>
+    Object.getOwnPropertySymbols(target)
+      .map(String)
+      .filter((name) => name.includes("sessionkit"));
+  app.get("/own-properties", async (request) => ({
+    request: ours(request),
+    raw: ours(request.raw),
+  }));
   // A child plugin (encapsulated) still sees the decoration: it is app-wide.
   app.register((child, _options, done) => {
     child.post("/child", async (request) => {
@@ -242,6 +250,11 @@ describe("sessionPlugin: headers and scope", () => {
     const response = await post("/headers", { "x-forwarded-proto": "http" });
     const [cookie] = response.headers.getSetCookie().filter((c) => c.startsWith("__Host-sid="));
     expect(cookie).toMatch(/; Secure/);
+  });
+
+  it("two sessions add no property to Fastify's request: both are kept where the manager keeps them, on request.raw", async () => {
+    const response = await fetch(`${url}/own-properties`);
+    expect(await response.json()).toEqual({ request: [], raw: ["Symbol(sessionkit.slots)"] });
   });
 
   it("routes of encapsulated child plugins get request.session (skip-override)", async () => {
