@@ -223,6 +223,7 @@ function update(config: Config, s: SessionState, payload: string, now: number): 
   const { store } = config;
   const key = s.key as string;
   let next: SessionRecord | undefined;
+  let moved = false;
   let written: Promise<void>;
   try {
     written = casRetry(config, s, (current, retry) => {
@@ -230,6 +231,7 @@ function update(config: Config, s: SessionState, payload: string, now: number): 
       const nextPayload = retry === 0 ? payload : encodeContents(config.codec, s.contents);
       const record = buildRecord(config, s, nextPayload, now, current);
       next = record;
+      moved = record.expiresAt !== current.expiresAt;
       return storeCall(config, "set", () => store.set(key, record, { ifVersion: current.version }));
     });
   } catch (error) {
@@ -238,7 +240,11 @@ function update(config: Config, s: SessionState, payload: string, now: number): 
   }
   return written.then(() => {
     s.record = next;
-    if (s.resign || s.persistChanged || cookieMaxAge(config, s) !== undefined) s.cookie = "set";
+    // A persistent cookie is re-issued when the record's end moved, as by a
+    // touch: the cookie the browser holds already covers an end that stayed.
+    if (s.resign || s.persistChanged || (moved && cookieMaxAge(config, s) !== undefined)) {
+      s.cookie = "set";
+    }
     return "updated";
   });
 }

@@ -329,6 +329,28 @@ describe("persistent cookies (A20)", () => {
     h.clock.advance(2 * 60_000);
     expect((await h.sessions.load(h.request(cookie))).isNew).toBe(true);
   });
+
+  it("a write re-issues the cookie when it moves the record's end, and only then", async () => {
+    const h = harness<Data>({ cookie: { maxAgeMs: 10 * 60_000 }, touchAfterMs: 60_000 });
+    const { cookie } = await signedIn(h);
+    const write = async () => {
+      const session = await h.sessions.load(h.request(cookie));
+      session.set("count", (session.get("count") ?? 0) + 1);
+      const { outcome, headers } = await session.commit();
+      expect(outcome).toBe("updated");
+      return setCookies(headers);
+    };
+    h.clock.advance(30_000);
+    // The record's end stays: the cookie the browser holds already covers it.
+    expect(await write()).toEqual([]);
+    h.clock.advance(30_000);
+    const [reissued] = await write();
+    expect(reissued).toContain("Max-Age=600;");
+    h.clock.advance(9 * 60_000);
+    expect((await h.sessions.load(h.request(cookie))).get("count")).toBe(3);
+    h.clock.advance(60_000);
+    expect((await h.sessions.load(h.request(cookie))).isNew).toBe(true);
+  });
 });
 
 describe("core puts a deadline on every store call (A30)", () => {
