@@ -4,6 +4,7 @@ import { casRetry } from "./conflict.js";
 import { validateForWrite } from "./data-check.js";
 import { encodeContents } from "./envelope.js";
 import { ErrorCode, SessionError } from "./errors.js";
+import { expiryFor, shouldTouch, writtenExpiry } from "./expiry.js";
 import { cookieMaxAge } from "./response-headers.js";
 import { generateSessionId, storeKeyOf } from "./signing.js";
 import type { SessionState } from "./state.js";
@@ -33,28 +34,6 @@ function hasChanged(s: SessionState, record: SessionRecord, payload: string): bo
   return payload !== record.payload || s.userId !== record.userId;
 }
 
-/** An unchanged session's expiry moves forward, at most once per `touchAfterMs`. */
-function shouldTouch(config: Config, record: SessionRecord, expiresAt: number): boolean {
-  return expiresAt > record.expiresAt && expiresAt - record.expiresAt >= config.touchAfterMs;
-}
-
-/**
- * The stored expiry. A session with its own `persist(ms)` lives through `ms`
- * of inactivity; any other through `idleTimeoutMs`, and with the manager's
- * persistent cookie never past that cookie's end. All within the absolute
- * deadline. The record never outlives the cookie the server issued with it:
- * every write that moves the expiry re-issues a persistent cookie.
- */
-function expiryFor(config: Config, s: SessionState, now: number, createdAt: number): number {
-  const absolute = createdAt + config.absoluteTimeoutMs;
-  const { persist } = s.contents;
-  if (typeof persist === "number") return Math.min(now + persist, absolute);
-  const expiresAt = Math.min(now + config.idleTimeoutMs, absolute);
-  return persist === undefined && config.maxAgeMs !== undefined
-    ? Math.min(expiresAt, now + config.maxAgeMs)
-    : expiresAt;
-}
-
 function checkSize(config: Config, payload: string): void {
   const bytes = Buffer.byteLength(payload, "utf8");
   if (bytes > config.maxPayloadBytes) {
@@ -63,30 +42,6 @@ function checkSize(config: Config, payload: string): void {
       `the session is ${bytes} bytes encoded; the limit (maxPayloadBytes) is ${config.maxPayloadBytes}`,
     );
   }
-}
-
-/**
- * Whether a write of `previous`'s session keeps its stored expiry rather than
- * move it to `expiresAt`: when moving it forward is not due yet, on the
- * schedule of a touch (`touchAfterMs`), and this request changed no expiry
- * policy (`persist()`). So frequent writes to one session leave its expiry,
- * and every store's expiry bookkeeping (Redis's TTL and expiry index), as it
- * is; the idle window only ever shortens, by less than `touchAfterMs`, as it
- * does between touches (checklist A20). A shorter expiry (a shorter
- * `persist()`, the absolute timeout) is always written.
- */
-function keepsExpiry(
-  config: Config,
-  s: SessionState,
-  previous: SessionRecord | undefined,
-  expiresAt: number,
-): boolean {
-  return (
-    previous !== undefined &&
-    !s.persistChanged &&
-    expiresAt >= previous.expiresAt &&
-    !shouldTouch(config, previous, expiresAt)
-  );
 }
 
 /**
@@ -102,14 +57,11 @@ function buildRecord(
 ): SessionRecord {
   checkSize(config, payload);
   const createdAt = previous?.createdAt ?? now;
-  const expiresAt = expiryFor(config, s, now, createdAt);
   const base: SessionRecord = {
     payload,
     createdAt,
     version: (previous?.version ?? 0) + 1,
-    expiresAt: keepsExpiry(config, s, previous, expiresAt)
-      ? (previous as SessionRecord).expiresAt
-      : expiresAt,
+    expiresAt: writtenExpiry(config, s, now, createdAt, previous),
   };
   const record = s.userId === undefined ? base : { ...base, userId: s.userId };
   assertStorableRecord(config.store.name, record);
@@ -223,7 +175,6 @@ function update(config: Config, s: SessionState, payload: string, now: number): 
   const { store } = config;
   const key = s.key as string;
   let next: SessionRecord | undefined;
-  let moved = false;
   let written: Promise<void>;
   try {
     written = casRetry(config, s, (current, retry) => {
@@ -231,7 +182,6 @@ function update(config: Config, s: SessionState, payload: string, now: number): 
       const nextPayload = retry === 0 ? payload : encodeContents(config.codec, s.contents);
       const record = buildRecord(config, s, nextPayload, now, current);
       next = record;
-      moved = record.expiresAt !== current.expiresAt;
       return storeCall(config, "set", () => store.set(key, record, { ifVersion: current.version }));
     });
   } catch (error) {
@@ -239,9 +189,11 @@ function update(config: Config, s: SessionState, payload: string, now: number): 
     return Promise.reject(error);
   }
   return written.then(() => {
+    // s.record is the record the write was conditioned on (after a merge, the
+    // one it re-read): a persistent cookie is re-issued when the end moved,
+    // as by a touch; the cookie the browser holds covers an end that stayed.
+    const moved = (next as SessionRecord).expiresAt !== (s.record as SessionRecord).expiresAt;
     s.record = next;
-    // A persistent cookie is re-issued when the record's end moved, as by a
-    // touch: the cookie the browser holds already covers an end that stayed.
     if (s.resign || s.persistChanged || (moved && cookieMaxAge(config, s) !== undefined)) {
       s.cookie = "set";
     }

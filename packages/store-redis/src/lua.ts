@@ -114,6 +114,14 @@ if ne <= NOW then
   if t ~= 'none' then remove(sk, m) end
   return 1
 end
+local i = nil
+if u ~= '' then
+  i = 0
+  if indexed ~= '' then i = tonumber(indexed) end
+  if old_u == u and old_i and old_i > i then i = old_i end
+  -- The owner's index must already cover this expiry: entries are written first.
+  if i < ne then return 2 end
+end
 -- The record is written whole. An update whose owner comes or goes deletes the
 -- old hash first, so no owner field of the old record is left behind;
 -- otherwise HSET overwrites every field in place.
@@ -121,22 +129,13 @@ end
 -- moving it is due) leaves the TTL and the expiry index entry as they are:
 -- HSET keeps a key's TTL, and the entry's score is the stored expiry.
 local kept = old_e == ne
+if t == 'hash' and (not old_u) ~= (u == '') then
+  redis.call('UNLINK', sk)
+  kept = false
+end
 if u == '' then
-  if t == 'hash' and old_u then
-    redis.call('UNLINK', sk)
-    kept = false
-  end
   redis.call('HSET', sk, 'p', p, 'e', e, 'c', c, 'v', v)
 else
-  local i = 0
-  if indexed ~= '' then i = tonumber(indexed) end
-  if old_u == u and old_i and old_i > i then i = old_i end
-  -- The owner's index must already cover this expiry: entries are written first.
-  if i < ne then return 2 end
-  if t == 'hash' and not old_u then
-    redis.call('UNLINK', sk)
-    kept = false
-  end
   redis.call('HSET', sk, 'p', p, 'e', e, 'c', c, 'v', v, 'u', u, 'i', string.format('%d', i))
 end
 if not kept then
