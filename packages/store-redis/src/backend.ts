@@ -55,44 +55,49 @@ export function redisBackend(settings: RedisBackendSettings): StoreBackend {
     return Math.floor(at);
   };
 
-  /** EVALSHA, loading the script on NOSCRIPT (first use, a restarted or failed-over server). */
-  const send = async (
-    which: Script,
-    keys: readonly string[],
-    args: readonly string[],
-  ): Promise<unknown> => {
-    try {
-      return await connection.evalsha(which.sha, keys, args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
-      return connection.eval(which.source, keys, args);
-    }
-  };
-
-  /** Runs one command once the client is ready; a command that timed out drops a stalled connection. */
-  const command = async <T>(run: () => Promise<T>): Promise<T> => {
+  /**
+   * Runs `send` once the client is ready: at once while it is, without a
+   * promise of its own (this is on every request's path).
+   */
+  const whenReady = <T>(send: () => Promise<T>): Promise<T> => {
     const waiting = connection.ready();
-    if (waiting !== undefined) await waiting;
-    try {
-      return await run();
-    } catch (error) {
-      if (isCommandTimeout(error)) connection.commandTimedOut();
-      throw error;
-    }
+    return waiting === undefined ? send() : waiting.then(send);
   };
 
-  /** Runs one script, as {@link command}. */
-  const evaluate = (
+  /** Passes a command's failure on; one that timed out first drops a stalled connection. */
+  const failed = (error: unknown): never => {
+    if (isCommandTimeout(error)) connection.commandTimedOut();
+    throw error;
+  };
+
+  /**
+   * Runs one script once the client is ready, then `onReply` with its reply:
+   * EVALSHA, and EVAL of the source on NOSCRIPT (first use, a restarted or
+   * failed-over server). One promise over the client's, where every layer
+   * of `async` functions cost the hot path a promise and a turn of its own.
+   */
+  const evaluate = <T = unknown>(
     which: Script,
     keys: readonly string[],
     args: readonly string[],
-  ): Promise<unknown> => command(() => send(which, keys, args));
+    onReply?: (reply: unknown) => T | PromiseLike<T>,
+  ): Promise<T> =>
+    whenReady(() => connection.evalsha(which.sha, keys, args)).then(onReply, (error: unknown) =>
+      error instanceof Error && error.message.startsWith("NOSCRIPT")
+        ? whenReady(() => connection.eval(which.source, keys, args)).then(onReply, failed)
+        : failed(error),
+    ) as Promise<T>;
 
   /** Runs a bucket script about one session (KEYS: the session, its bucket's k and e). */
-  const onSession = (which: Script, key: string, args: readonly string[]): Promise<unknown> => {
+  const onSession = <T = unknown>(
+    which: Script,
+    key: string,
+    args: readonly string[],
+    onReply?: (reply: unknown) => T | PromiseLike<T>,
+  ): Promise<T> => {
     const base = bucketBase(bucketOf(key));
     const keys = [sessionKeyOf(key, base), `${base}k`, `${base}e`];
-    return evaluate(which, keys, [base, String(clock()), key, ...args]);
+    return evaluate(which, keys, [base, String(clock()), key, ...args], onReply);
   };
 
   /** Runs a bucket script about a whole bucket (KEYS: its k and e). */
@@ -137,19 +142,12 @@ export function redisBackend(settings: RedisBackendSettings): StoreBackend {
   };
 
   /**
-   * The common read: the session hash by plain HGETALL, without running a
-   * script. `null` when there is no such key; `undefined` for anything the GET
-   * script must judge (a value of another type, a hash that is not one of
-   * ours, an expired record), so deleting and reporting stay in one place.
+   * The common read's verdict on a session hash's fields: the record; `null`
+   * when there is no such key (no fields); `undefined` for anything the GET
+   * script must judge (a hash that is not one of ours, an expired record), so
+   * deleting and reporting stay in one place.
    */
-  const readHash = async (key: string): Promise<SessionRecord | null | undefined> => {
-    let fields: Record<string, string>;
-    try {
-      fields = await command(() => connection.hgetall(sessionKeyOf(key)));
-    } catch (error) {
-      if (error instanceof Error && error.message.startsWith("WRONGTYPE")) return undefined;
-      throw error;
-    }
+  const judgeHash = (fields: Record<string, string>): SessionRecord | null | undefined => {
     const { p, e, c, v, u } = fields;
     // An empty reply is a missing key; a hash without a payload is not ours.
     if (p === undefined) return Object.keys(fields).length === 0 ? null : undefined;
@@ -158,13 +156,22 @@ export function redisBackend(settings: RedisBackendSettings): StoreBackend {
   };
 
   /**
-   * Reads one session: HGETALL, and the GET script when what it found needs
-   * judging (the script deletes what is expired, malformed or foreign).
+   * Reads one session: the hash by plain HGETALL, without running a script,
+   * and the GET script when what it found needs judging (the script deletes
+   * what is expired, malformed, foreign or of another type). One promise over
+   * the client's: this is every request's read.
    */
-  const load = async (operation: string, key: string): Promise<SessionRecord | null> => {
-    const found = await readHash(key);
-    return found === undefined ? loadByScript(operation, key) : found;
-  };
+  const load = (operation: string, key: string): Promise<SessionRecord | null> =>
+    whenReady(() => connection.hgetall(sessionKeyOf(key))).then(
+      (fields) => {
+        const found = judgeHash(fields);
+        return found === undefined ? loadByScript(operation, key) : found;
+      },
+      (error: unknown) =>
+        error instanceof Error && error.message.startsWith("WRONGTYPE")
+          ? loadByScript(operation, key)
+          : failed(error),
+    );
 
   /** Reads one session through the GET script: deletes what is expired, malformed or foreign. */
   const loadByScript = async (operation: string, key: string): Promise<SessionRecord | null> => {
@@ -187,37 +194,43 @@ export function redisBackend(settings: RedisBackendSettings): StoreBackend {
    * 2 (it does not, nothing written) the entry is raised first and the write
    * tried once more. `indexed` is a score the caller has just written.
    */
-  const write = async (
+  const write = (
     key: string,
     record: SessionRecord,
     ifVersion: number,
     indexed: number | undefined,
   ): Promise<boolean> => {
-    const attempt = (score: number | undefined) =>
-      onSession(SCRIPTS.set, key, [
-        String(ifVersion),
-        ...recordArgs(record),
-        score === undefined ? "" : String(score),
-      ]);
-    let result = await attempt(indexed);
-    if (result === 2 && record.userId !== undefined) {
-      result = await attempt(await indexUser(record.userId, key, record.expiresAt));
-    }
-    return result === 1;
+    const attempt = <T>(
+      score: number | undefined,
+      onReply: (reply: unknown) => T | PromiseLike<T>,
+    ) =>
+      onSession(
+        SCRIPTS.set,
+        key,
+        [String(ifVersion), ...recordArgs(record), score === undefined ? "" : String(score)],
+        onReply,
+      );
+    return attempt(indexed, (result) =>
+      result === 2 && record.userId !== undefined
+        ? indexUser(record.userId, key, record.expiresAt).then((score) =>
+            attempt(score, (retried) => retried === 1),
+          )
+        : result === 1,
+    );
   };
 
   return {
     get: (key) => load("get", key),
 
-    async set(key, record, ifVersion) {
+    set(key, record, ifVersion) {
       const { userId } = record;
       // A create of an owned session writes its index entry first; an update
       // usually finds its entry already covering the new expiry.
-      const indexed =
-        userId !== undefined && ifVersion === 0 && record.expiresAt > clock()
-          ? await indexUser(userId, key, record.expiresAt)
-          : undefined;
-      return write(key, record, ifVersion, indexed);
+      return userId !== undefined && ifVersion === 0 && record.expiresAt > clock()
+        ? indexUser(userId, key, record.expiresAt).then((score) =>
+            write(key, record, ifVersion, score),
+          )
+        : write(key, record, ifVersion, undefined);
     },
 
     async destroy(key) {
