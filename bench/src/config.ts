@@ -7,6 +7,8 @@ export interface BenchConfig {
   readonly only: readonly string[];
   /** Only serve HTTP apps whose name contains this (e.g. `--app="node:http + sessionkit/memory"`). */
   readonly app: string | undefined;
+  /** Only run HTTP comparisons whose name contains this (e.g. `--comparison=express/redis`). */
+  readonly comparison: string | undefined;
   readonly redisUrl: string;
   readonly databaseUrl: string;
   /** Sessions pre-populated in every store. */
@@ -53,6 +55,7 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ben
     quick,
     only,
     app: argv.find((arg) => arg.startsWith("--app="))?.slice("--app=".length),
+    comparison: argv.find((arg) => arg.startsWith("--comparison="))?.slice("--comparison=".length),
     redisUrl: loopbackUrl("REDIS_URL", env.REDIS_URL ?? "redis://127.0.0.1:6379"),
     databaseUrl: loopbackUrl(
       "DATABASE_URL",

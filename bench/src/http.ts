@@ -337,8 +337,10 @@ async function stopServers(servers: readonly Server[]): Promise<void> {
  * before and after each comparison.
  */
 export async function benchHttp(config: BenchConfig, names: ServiceNames): Promise<HttpResult[]> {
-  const all = comparisons().filter((comparison) =>
-    comparison.apps.some((spec) => config.app === undefined || appName(spec).includes(config.app)),
+  const all = comparisons().filter(
+    (comparison) =>
+      (config.comparison === undefined || comparison.name.includes(config.comparison)) &&
+      comparison.apps.some((spec) => config.app === undefined || appName(spec).includes(config.app)),
   );
   const results: HttpResult[] = [];
   for (const [index, comparison] of all.entries()) {

@@ -1,0 +1,21 @@
+import { describe, expect, it } from "vitest";
+import { readConfig } from "../src/config.js";
+
+describe("readConfig", () => {
+  it("reads --app and --comparison as substrings to filter the HTTP apps and comparisons by", () => {
+    const config = readConfig(["--only=http", "--app=node-redis", "--comparison=express/redis"], {});
+    expect(config.only).toEqual(["http"]);
+    expect(config.app).toBe("node-redis");
+    expect(config.comparison).toBe("express/redis");
+  });
+
+  it("filters nothing by default", () => {
+    const config = readConfig([], {});
+    expect(config.app).toBeUndefined();
+    expect(config.comparison).toBeUndefined();
+  });
+
+  it("refuses a service URL that is not on loopback", () => {
+    expect(() => readConfig([], { REDIS_URL: "redis://10.0.0.1:6379" })).toThrow(/127\.0\.0\.1/);
+  });
+});
