@@ -171,7 +171,9 @@ async function plugin(app: FastifyInstance, options: SessionPluginOptions): Prom
     sessions.set(request.raw, undefined);
     if (session === undefined || !failures.shouldCommit(request)) return payload;
     try {
-      applyHeaders(replyHeaders(reply), (await session.commit()).headers);
+      const { headers } = await session.commit();
+      // Most commits answer no header at all (an unchanged session, no cookie due).
+      if (headers.length > 0) applyHeaders(replyHeaders(reply), headers);
     } catch (error) {
       discard(payload);
       throw raise(request, reply, error);
