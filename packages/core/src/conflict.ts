@@ -1,5 +1,5 @@
 import type { Config } from "./config.js";
-import { decodeContents } from "./envelope.js";
+import { decodeContents, ownFlash } from "./envelope.js";
 import { ErrorCode, SessionError } from "./errors.js";
 import { mergeInto } from "./merge.js";
 import type { SessionState } from "./state.js";
@@ -43,7 +43,8 @@ async function rebase(config: Config, s: SessionState, key: string): Promise<boo
     config,
     baseContents.flash as Record<string, unknown>,
     s.contents.flash as Record<string, unknown>,
-    freshContents.flash as Record<string, unknown>,
+    // Written into: made its own first when it is the shared empty flash.
+    ownFlash(freshContents) as Record<string, unknown>,
   );
   // This request's persist() wins over what the other request stored.
   if (s.persistChanged) freshContents.persist = s.contents.persist;

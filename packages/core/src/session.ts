@@ -1,7 +1,7 @@
 import { FORBIDDEN_KEYS } from "./codec.js";
 import { commitState, handOut, UNCHANGED } from "./commit.js";
 import { activeInstrumentation, type Config } from "./config.js";
-import { decodeContents, emptyContents } from "./envelope.js";
+import { decodeContents, emptyContents, ownFlash } from "./envelope.js";
 import { ErrorCode, SessionError } from "./errors.js";
 import { cookieMaxAge, responseHeaders, VARY_ONLY } from "./response-headers.js";
 import type { SessionState } from "./state.js";
@@ -123,9 +123,10 @@ export class SessionImpl<Data extends object, Flash extends object>
     if (typeof key !== "string" || FORBIDDEN_KEYS.has(key)) {
       throw new TypeError(`session.flash(): ${JSON.stringify(key)} is not an allowed key`);
     }
-    const queue = this.#s.contents.flash[key] ?? [];
+    const flash = ownFlash(this.#s.contents);
+    const queue = flash[key] ?? [];
     queue.push(message);
-    this.#s.contents.flash[key] = queue;
+    flash[key] = queue;
     this.#s.mayHaveChanged = true;
     return this;
   }

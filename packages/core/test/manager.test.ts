@@ -899,6 +899,39 @@ describe("flash messages", () => {
     await next.commit();
     expect((await h.sessions.load(h.request(cookie))).consumeFlash("info")).toEqual([]);
   });
+
+  it("a flash queued while another request changed the session is merged onto its write", async () => {
+    const h = harness<Data>();
+    const { cookie } = await signedIn(h, { count: 1 });
+    const a = await h.sessions.load(h.request(cookie));
+    const b = await h.sessions.load(h.request(cookie));
+    b.set("count", 2);
+    await b.commit();
+    // a's compare-and-set fails, and its flash is merged onto b's record, which has none.
+    a.flash("info", "Saved");
+    await a.commit();
+    const next = await h.sessions.load(h.request(cookie));
+    expect(next.get("count")).toBe(2);
+    expect(next.consumeFlash("info")).toEqual(["Saved"]);
+    expect(next.consumeFlash("info")).toEqual([]);
+  });
+
+  it("sessions without flash messages share nothing: a flash queued in one never shows in another", async () => {
+    const h = harness<Data>();
+    const first = await signedIn(h, { count: 1 });
+    const second = await signedIn(h, { count: 2 });
+    const a = await h.sessions.load(h.request(first.cookie));
+    const b = await h.sessions.load(h.request(second.cookie));
+    const fresh = await h.sessions.load(h.request());
+    a.flash("info", "only a");
+    expect(b.consumeFlash("info")).toEqual([]);
+    expect(fresh.consumeFlash("info")).toEqual([]);
+    // A key named like an Object.prototype member is a plain flash key.
+    b.flash("toString", "b's");
+    expect(b.consumeFlash("toString")).toEqual(["b's"]);
+    expect(a.consumeFlash("toString")).toEqual([]);
+    expect(a.consumeFlash("info")).toEqual(["only a"]);
+  });
 });
 
 describe("events (A38)", () => {
