@@ -340,7 +340,9 @@ export async function benchHttp(config: BenchConfig, names: ServiceNames): Promi
   const all = comparisons().filter(
     (comparison) =>
       (config.comparison === undefined || comparison.name.includes(config.comparison)) &&
-      comparison.apps.some((spec) => config.app === undefined || appName(spec).includes(config.app)),
+      comparison.apps.some(
+        (spec) => config.app === undefined || appName(spec).includes(config.app),
+      ),
   );
   const results: HttpResult[] = [];
   for (const [index, comparison] of all.entries()) {

@@ -3,7 +3,10 @@ import { readConfig } from "../src/config.js";
 
 describe("readConfig", () => {
   it("reads --app and --comparison as substrings to filter the HTTP apps and comparisons by", () => {
-    const config = readConfig(["--only=http", "--app=node-redis", "--comparison=express/redis"], {});
+    const config = readConfig(
+      ["--only=http", "--app=node-redis", "--comparison=express/redis"],
+      {},
+    );
     expect(config.only).toEqual(["http"]);
     expect(config.app).toBe("node-redis");
     expect(config.comparison).toBe("express/redis");
