@@ -41,10 +41,10 @@ async function rebase(config: Config, s: SessionState, key: string): Promise<boo
   mergeInto(config, baseContents.data, s.contents.data, freshContents.data);
   mergeInto(
     config,
-    baseContents.flash as Record<string, unknown>,
-    s.contents.flash as Record<string, unknown>,
+    baseContents.flash,
+    s.contents.flash,
     // Written into: made its own first when it is the shared empty flash.
-    ownFlash(freshContents) as Record<string, unknown>,
+    ownFlash(freshContents),
   );
   // This request's persist() wins over what the other request stored.
   if (s.persistChanged) freshContents.persist = s.contents.persist;

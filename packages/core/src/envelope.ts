@@ -15,7 +15,11 @@ import type { SessionRecord } from "./store.js";
  */
 export interface Contents {
   data: Record<string, unknown>;
-  flash: Record<string, unknown[]>;
+  /**
+   * Queued flash messages. Read-only here: it may be the shared
+   * {@link NO_FLASH}, so every write goes through {@link ownFlash}.
+   */
+  flash: Readonly<Record<string, unknown[]>>;
   /** Version of the data's shape (the manager's `version` when written); 1 when absent. */
   version: number;
   /**
@@ -47,7 +51,7 @@ export const NO_FLASH: Record<string, unknown[]> = Object.freeze(Object.create(n
 /** The flash of `contents`, made its own (writable) first if it is {@link NO_FLASH}. */
 export function ownFlash(contents: Contents): Record<string, unknown[]> {
   if (contents.flash === NO_FLASH) contents.flash = Object.create(null);
-  return contents.flash;
+  return contents.flash as Record<string, unknown[]>;
 }
 
 export function emptyContents(version = 1): Contents {

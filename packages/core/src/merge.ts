@@ -16,8 +16,8 @@ function sameValue(codec: SessionCodec, a: unknown, b: unknown): boolean {
  */
 export function mergeInto(
   config: Config,
-  base: Record<string, unknown>,
-  mine: Record<string, unknown>,
+  base: Readonly<Record<string, unknown>>,
+  mine: Readonly<Record<string, unknown>>,
   fresh: Record<string, unknown>,
 ): void {
   // Own keys only: data objects may have Object.prototype (decoded JSON) or none.

@@ -134,7 +134,7 @@ export class SessionImpl<Data extends object, Flash extends object>
   consumeFlash<K extends keyof Flash & string>(key: K): Flash[K][] {
     if (!Object.hasOwn(this.#s.contents.flash, key)) return [];
     const messages = this.#s.contents.flash[key] as Flash[K][];
-    delete this.#s.contents.flash[key];
+    delete ownFlash(this.#s.contents)[key];
     this.#s.mayHaveChanged = true;
     return messages;
   }
