@@ -33,6 +33,12 @@ export interface BenchConfig {
     readonly seconds: number;
     readonly routes: readonly ("read" | "write")[];
   };
+  /**
+   * The Node binary the load generator runs on, in a process of its own
+   * (`--loadgen-node=<path>`); by default autocannon runs in the harness's
+   * process, on the harness's Node.
+   */
+  readonly loadGeneratorNode: string | undefined;
   /** Where the SVG charts go (`--charts=<dir>`). */
   readonly chartsDir: string;
   readonly coreIterations: number;
@@ -76,6 +82,9 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ben
       seconds: quick ? 0.5 : 2,
       routes: quick ? ["read"] : ["read", "write"],
     },
+    loadGeneratorNode: argv
+      .find((arg) => arg.startsWith("--loadgen-node="))
+      ?.slice("--loadgen-node=".length),
     chartsDir:
       argv.find((arg) => arg.startsWith("--charts="))?.slice("--charts=".length) ??
       fileURLToPath(new URL("../charts", import.meta.url)),

@@ -1,10 +1,10 @@
 import type { ChildProcess } from "node:child_process";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
-import autocannon from "autocannon";
 import type { ServiceNames } from "./backends.js";
 import type { BenchConfig } from "./config.js";
 import { type AppSpec, appName, type Framework } from "./http-apps.js";
+import { type LoadGenerator, type LoadRun, runLoad, startLoadGenerator } from "./load-generator.js";
 import { forkMeasured } from "./pin.js";
 import { note, step } from "./progress.js";
 import { type ComparisonResult, emit, type HttpResult } from "./report.js";
@@ -171,6 +171,18 @@ export async function login(port: number, count: number): Promise<string[]> {
   return cookies;
 }
 
+let loadGenerator: Promise<LoadGenerator> | undefined;
+
+/**
+ * The load generator of `--loadgen-node`, started on first use and kept for
+ * the whole run; `undefined` when autocannon runs in this process.
+ */
+export function configuredLoadGenerator(config: BenchConfig): Promise<LoadGenerator> | undefined {
+  if (config.loadGeneratorNode === undefined) return undefined;
+  loadGenerator ??= startLoadGenerator(config.loadGeneratorNode);
+  return loadGenerator;
+}
+
 /** One fixed-time autocannon run against `route`, each connection sending its own cookie. */
 export async function cannon(
   port: number,
@@ -178,24 +190,13 @@ export async function cannon(
   cookies: string[],
   config: BenchConfig,
   seconds: number,
-) {
-  let next = 0;
-  return autocannon({
-    url: `http://127.0.0.1:${port}/${route}`,
-    method: route === "read" ? "GET" : "POST",
-    connections: config.http.connections,
-    duration: seconds,
-    // autocannon notices the end of a run only at a sample tick: sample often, so a
-    // run lasts its duration and not up to a second more.
-    sampleInt: 100,
-    setupClient(client) {
-      const cookie = cookies[next++ % cookies.length] as string;
-      client.setHeaders(cookie === "" ? {} : { cookie });
-    },
-  });
+): Promise<LoadRun> {
+  const spec = { port, route, cookies, connections: config.http.connections, seconds };
+  const generator = configuredLoadGenerator(config);
+  return generator === undefined ? runLoad(spec) : (await generator).run(spec);
 }
 
-type Run = Awaited<ReturnType<typeof cannon>>;
+type Run = LoadRun;
 
 /** Completed requests per second of one run, over the run's measured duration. */
 const rateOf = (run: Run) => run.requests.total / run.duration;

@@ -5,7 +5,7 @@ import { openServices, subjectsFor } from "./backends.js";
 import { type ChartRun, frameworkChart } from "./chart.js";
 import { readConfig, wants } from "./config.js";
 import { type CoreCpuResult, measureCoreCpu } from "./core-cpu.js";
-import { benchHttp } from "./http.js";
+import { benchHttp, configuredLoadGenerator } from "./http.js";
 import { machineInfo, measuredCode } from "./machine.js";
 import { pinLoadGenerator } from "./pin.js";
 import { clear, note, step } from "./progress.js";
@@ -39,12 +39,17 @@ note(
 if (code.staleDist.length > 0) {
   note(`# warning: sources changed after the last build of ${code.staleDist.join(", ")}`);
 }
+const loadGenerator = await configuredLoadGenerator(config);
+if (loadGenerator !== undefined) {
+  note(`# load generator in its own process on Node ${loadGenerator.version} (--loadgen-node)`);
+}
 emit({
   type: "meta",
   mode: config.quick ? "quick" : "full",
   ...code,
   httpRepetitions: config.http.repetitions,
   measuredCpu: pinning.measuredCpu ?? null,
+  loadGeneratorNode: loadGenerator?.version ?? null,
   ...(await machineInfo(config)),
 });
 

@@ -18,6 +18,13 @@ describe("readConfig", () => {
     expect(config.comparison).toBeUndefined();
   });
 
+  it("runs the load generator in this process unless --loadgen-node names a Node binary", () => {
+    expect(readConfig([], {}).loadGeneratorNode).toBeUndefined();
+    expect(readConfig(["--loadgen-node=/opt/node24/bin/node"], {}).loadGeneratorNode).toBe(
+      "/opt/node24/bin/node",
+    );
+  });
+
   it("refuses a service URL that is not on loopback", () => {
     expect(() => readConfig([], { REDIS_URL: "redis://10.0.0.1:6379" })).toThrow(/127\.0\.0\.1/);
   });
