@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 
 /** One fixed-time run: `route` on `port`, each connection sending its own cookie. */
@@ -62,10 +63,11 @@ export interface LoadGenerator {
 
 type Reply = { version: string } | { run: LoadRun } | { error: string };
 
+/** Starts the load generator's process on `node` and waits until it says which Node it runs. */
 export async function startLoadGenerator(node: string): Promise<LoadGenerator> {
   if (!existsSync(node)) throw new Error(`--loadgen-node: no file at ${node}`);
   const child: ChildProcess = fork(
-    new URL("./load-generator-child.ts", import.meta.url).pathname,
+    fileURLToPath(new URL("./load-generator-child.ts", import.meta.url)),
     [],
     {
       execPath: node,
