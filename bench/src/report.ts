@@ -110,6 +110,19 @@ export interface TargetResult {
   readonly invalid?: number;
 }
 
+/**
+ * How many repetitions the targets left out as not server-bound, over all
+ * routes: the two node:http cost targets of one route leave out the same
+ * repetitions, so each route counts once.
+ */
+export function uncountedRepetitions(targets: readonly TargetResult[]): number {
+  const byRoute = new Map<string | undefined, number>();
+  for (const { route, invalid = 0 } of targets) {
+    byRoute.set(route, Math.max(byRoute.get(route) ?? 0, invalid));
+  }
+  return [...byRoute.values()].reduce((sum, n) => sum + n, 0);
+}
+
 /** Median and spread of one figure over the repetitions. */
 export interface Spread {
   readonly median: number;

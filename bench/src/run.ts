@@ -14,8 +14,10 @@ import {
   type HttpResult,
   httpCalibrations,
   httpTargets,
+  SERVER_BOUND_SHARE,
   type StoreResult,
   storeTargets,
+  uncountedRepetitions,
 } from "./report.js";
 import { benchSubject } from "./store-bench.js";
 import { benchTelemetry, measureTelemetryCpu } from "./telemetry.js";
@@ -90,7 +92,14 @@ try {
   await services.close();
 }
 
-for (const target of [...storeTargets(store), ...httpTargets(http, core)]) emit(target);
+const targets = [...storeTargets(store), ...httpTargets(http, core)];
+for (const target of targets) emit(target);
+const uncounted = uncountedRepetitions(targets);
+if (uncounted > 0) {
+  note(
+    `# ${uncounted} node:http repetition(s) not counted: the async ceiling's server was busy under ${SERVER_BOUND_SHARE * 100} %, so the load generator set its pace${loadGenerator === undefined ? "; --loadgen-node=<a faster Node binary> may keep up (BENCHMARKS.md, finding 49)" : ""}`,
+  );
+}
 for (const calibration of httpCalibrations(http)) emit(calibration);
 const loadAtEnd = loadAverage();
 emit({ type: "meta", loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadAtEnd });

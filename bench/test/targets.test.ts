@@ -8,6 +8,7 @@ import {
   repeatedTarget,
   type StoreResult,
   storeTargets,
+  uncountedRepetitions,
 } from "../src/report.js";
 
 function app(
@@ -190,6 +191,17 @@ describe("httpTargets(http, core)", () => {
     // Figures from before the server's CPU time was measured cannot show a bound ceiling.
     const [unknown] = nodeHttp(five(40_000), five(50_000));
     expect(unknown).toMatchObject({ holds: 0, invalid: 5, pass: false });
+  });
+
+  it("uncountedRepetitions() counts each route's left-out repetitions once, however many targets leave them out", () => {
+    const five = (rate: number) => [rate, rate, rate, rate, rate];
+    const read = nodeHttp(five(40_000), five(50_000), [1, 0.95, 0.6, 0.92, 0.89]);
+    expect(read.map((target) => target.invalid)).toContain(2);
+    const write = read.map((target) => ({ ...target, route: "write" as const, invalid: 1 }));
+    const bound = nodeHttp(five(40_000), five(50_000), [1, 1, 1, 1, 1]);
+    expect(uncountedRepetitions([...read, ...read, ...write, ...storeTargets([])])).toBe(3);
+    expect(uncountedRepetitions(read)).toBe(2);
+    expect(uncountedRepetitions(bound)).toBe(0);
   });
 
   it("httpTargets() also gives node:http's added server CPU per request, paired by repetition", () => {
