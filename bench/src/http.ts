@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import type { ServiceNames } from "./backends.js";
 import type { BenchConfig } from "./config.js";
 import { type AppSpec, appName, type Framework } from "./http-apps.js";
+import { nextMessage } from "./ipc.js";
 import { type LoadGenerator, type LoadRun, runLoad, startLoadGenerator } from "./load-generator.js";
 import { forkMeasured } from "./pin.js";
 import { note, step } from "./progress.js";
@@ -146,16 +147,9 @@ interface Reply {
 }
 
 function request(child: ChildProcess, message: object): Promise<Reply> {
-  return new Promise((resolve) => {
-    const onExit = (code: number | null) =>
-      resolve({ error: `server process exited (code ${code})` });
-    child.once("exit", onExit);
-    child.once("message", (reply) => {
-      child.off("exit", onExit);
-      resolve(reply as Reply);
-    });
-    child.send(message);
-  });
+  const reply = nextMessage(child, "server") as Promise<Reply>;
+  child.send(message);
+  return reply;
 }
 
 /** One cookie per autocannon connection: each connection is one user with its own session. */
@@ -196,14 +190,12 @@ export async function cannon(
   return generator === undefined ? runLoad(spec) : (await generator).run(spec);
 }
 
-type Run = LoadRun;
-
 /** Completed requests per second of one run, over the run's measured duration. */
-const rateOf = (run: Run) => run.requests.total / run.duration;
+const rateOf = (run: LoadRun) => run.requests.total / run.duration;
 
 /** One measured run: autocannon's figures and the server process's CPU time during it. */
 interface Measured {
-  readonly run: Run;
+  readonly run: LoadRun;
   /** Server CPU time ÷ wall time over the run: near 1 when the server was the bottleneck. */
   readonly serverCpuShare: number;
   /** Server CPU time per completed request, µs. */

@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { nextMessage } from "./ipc.js";
 
 /** One fixed-time run: `route` on `port`, each connection sending its own cookie. */
 export interface LoadSpec {
@@ -81,15 +82,7 @@ export async function startLoadGenerator(node: string): Promise<LoadGenerator> {
   const reply = async (): Promise<Reply> => {
     child.channel?.ref();
     try {
-      return await new Promise<Reply>((resolve) => {
-        const onExit = (code: number | null) =>
-          resolve({ error: `load generator process exited (code ${code})` });
-        child.once("exit", onExit);
-        child.once("message", (message) => {
-          child.off("exit", onExit);
-          resolve(message as Reply);
-        });
-      });
+      return (await nextMessage(child, "load generator")) as Reply;
     } finally {
       child.channel?.unref();
     }

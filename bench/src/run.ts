@@ -51,7 +51,7 @@ emit({
   ...code,
   httpRepetitions: config.http.repetitions,
   measuredCpu: pinning.measuredCpu ?? null,
-  loadGeneratorNode: loadGenerator?.version ?? null,
+  loadGeneratorNodeVersion: loadGenerator?.version ?? null,
   ...(await machineInfo(config)),
 });
 

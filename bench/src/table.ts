@@ -32,8 +32,8 @@ const header = [
   typeof meta.measuredCpu === "number"
     ? `measured processes pinned to CPU ${meta.measuredCpu}, the load generator to the others`
     : "not pinned to cores",
-  ...(typeof meta.loadGeneratorNode === "string"
-    ? [`the load generator in its own process on Node ${meta.loadGeneratorNode}`]
+  ...(typeof meta.loadGeneratorNodeVersion === "string"
+    ? [`the load generator in its own process on Node ${meta.loadGeneratorNodeVersion}`]
     : []),
 ];
 const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toPrecision(3));

@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLoadGenerator } from "../src/load-generator.js";
 
@@ -38,7 +39,7 @@ describe("startLoadGenerator (--loadgen-node)", () => {
   });
 
   it("keeps a process alive while it waits for the child, and not after", async () => {
-    const fixture = new URL("./fixtures/load-generator-alone.ts", import.meta.url).pathname;
+    const fixture = fileURLToPath(new URL("./fixtures/load-generator-alone.ts", import.meta.url));
     const stdout = await new Promise<string>((resolve, reject) => {
       execFile(process.execPath, ["--import", "tsx", fixture], { timeout: 15_000 }, (error, out) =>
         error === null ? resolve(out) : reject(error),
