@@ -39,6 +39,16 @@ export interface BenchConfig {
    * process, on the harness's Node.
    */
   readonly loadGeneratorNode: string | undefined;
+  /**
+   * The memory-store apps served in process, without sockets (section
+   * `in-process`): per route, each app's warm-up and the length of one
+   * measured block, ms; blocks interleave like the HTTP repetitions.
+   */
+  readonly inProcess: {
+    readonly warmUpMs: number;
+    readonly blockMs: number;
+    readonly repetitions: number;
+  };
   /** Where the SVG charts go (`--charts=<dir>`). */
   readonly chartsDir: string;
   readonly coreIterations: number;
@@ -85,6 +95,11 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ben
     loadGeneratorNode: argv
       .find((arg) => arg.startsWith("--loadgen-node="))
       ?.slice("--loadgen-node=".length),
+    inProcess: {
+      warmUpMs: quick ? 300 : 1_000,
+      blockMs: quick ? 150 : 500,
+      repetitions: repetitions(argv),
+    },
     chartsDir:
       argv.find((arg) => arg.startsWith("--charts="))?.slice("--charts=".length) ??
       fileURLToPath(new URL("../charts", import.meta.url)),

@@ -6,7 +6,7 @@ import { createSessionManager, type Session, type SessionManager } from "@sessio
 import { createNodeHandler } from "@sessionkit/core/node";
 import express, { type Request, type Response } from "express";
 import expressSession from "express-session";
-import fastify from "fastify";
+import fastify, { type FastifyInstance } from "fastify";
 import {
   openPeerStore,
   openSessionkitStore,
@@ -235,7 +235,23 @@ async function importAdapter(name: string): Promise<Record<string, unknown> | un
   }
 }
 
-export async function startApp(spec: AppSpec, names: ServiceNames): Promise<RunningApp> {
+/**
+ * One app, built but not serving: its request listener (what `createServer`
+ * would be given), and how to close it. Served over HTTP by {@link startApp},
+ * or driven in this process, without sockets, by `in-process.ts`.
+ */
+export interface BuiltApp {
+  readonly listener: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Fastify only: the instance, which serves over HTTP through its own `listen`. */
+  readonly fastify?: FastifyInstance;
+  /** Stops reporting the app's errors: what still runs once it closes fails, as expected then. */
+  readonly quiet?: () => void;
+  /** Closes the app (not a server) and its store. */
+  close(): Promise<void>;
+}
+
+/** Builds the app of `spec`: its session library on its store, and the three routes. */
+export async function buildApp(spec: AppSpec, names: ServiceNames): Promise<BuiltApp> {
   const tag = `http_${spec.framework.replace(/\W/g, "")}`;
   let closeStore = async () => {};
   let manager: SessionManager<BenchData> | undefined;
@@ -265,19 +281,17 @@ export async function startApp(spec: AppSpec, names: ServiceNames): Promise<Runn
       doWork?.();
       plain(req, res);
     };
-    const server = createServer(
+    const listener =
       manager === undefined
         ? spec.ceiling === "async"
-          ? (req, res) => void awaiting(req, res)
+          ? (req: IncomingMessage, res: ServerResponse) => void awaiting(req, res)
           : plain
         : createNodeHandler(manager, (req, res, session) => {
             const route = routeOf(req.url);
             if (route === undefined) return void res.writeHead(404).end();
             send(res, handle(route, fromSessionkit(session)));
-          }),
-    );
-    const port = await listen(server);
-    return { port, close: () => closeServer(server).then(closeStore) };
+          });
+    return { listener, close: closeStore };
   }
 
   if (spec.framework === "express") {
@@ -326,13 +340,13 @@ export async function startApp(spec: AppSpec, names: ServiceNames): Promise<Runn
       if (!closing) console.error(error);
       if (!res.headersSent) res.status(500).end();
     });
-    const server = createServer(app);
-    const port = await listen(server);
-    const close = () => {
-      closing = true;
-      return closeServer(server).then(closeStore);
+    return {
+      listener: app,
+      quiet: () => {
+        closing = true;
+      },
+      close: closeStore,
     };
-    return { port, close };
   }
 
   const app = fastify();
@@ -375,14 +389,40 @@ export async function startApp(spec: AppSpec, names: ServiceNames): Promise<Runn
   app.post("/login", route("login"));
   app.get("/read", route("read"));
   app.post("/write", route("write"));
-  track(app.server);
-  await app.listen({ port: 0, host: "127.0.0.1" });
-  const address = app.server.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
+  await app.ready();
+  return {
+    listener: app.routing,
+    fastify: app,
+    close: async () => {
+      await app.close();
+      await closeStore();
+    },
+  };
+}
+
+/** Serves the app of `spec` over HTTP on a free port of 127.0.0.1. */
+export async function startApp(spec: AppSpec, names: ServiceNames): Promise<RunningApp> {
+  const built = await buildApp(spec, names);
+  const { fastify: app } = built;
+  if (app !== undefined) {
+    track(app.server);
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const address = app.server.address();
+    const port = typeof address === "object" && address !== null ? address.port : 0;
+    return {
+      port,
+      close: async () => {
+        await drained();
+        await built.close();
+      },
+    };
+  }
+  const server = createServer(built.listener);
+  const port = await listen(server);
   const close = async () => {
-    await drained();
-    await app.close();
-    await closeStore();
+    built.quiet?.();
+    await closeServer(server);
+    await built.close();
   };
   return { port, close };
 }

@@ -1,4 +1,5 @@
 import type { CoreCpuResult } from "./core-cpu.js";
+import type { InProcessResult } from "./in-process.js";
 import {
   type Backend,
   clientSuffix,
@@ -160,6 +161,7 @@ export type Line =
   | TargetResult
   | CalibrationResult
   | ({ readonly type: "core-cpu" } & CoreCpuResult)
+  | InProcessResult
   | { readonly type: "meta"; readonly [key: string]: unknown };
 
 /** Repetitions a target must hold in to count as met: 4 of 5 (80 %, rounded up). */
@@ -492,4 +494,60 @@ export function storeTargets(store: readonly StoreResult[]): TargetResult[] {
   );
 
   return targets;
+}
+
+/** A median with its min–max over paired repetitions. */
+export interface Spread {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+const spreadOf = (values: readonly number[]): Spread | undefined =>
+  values.length === 0
+    ? undefined
+    : { median: median(values), min: Math.min(...values), max: Math.max(...values) };
+
+/** One in-process result with what it adds over its comparison's one-await ceiling. */
+export interface InProcessRow {
+  readonly result: InProcessResult;
+  /** CPU µs per request over the one-await ceiling's, block by block (absent for the ceiling itself). */
+  readonly overCeiling: Spread | undefined;
+  /**
+   * A peer's added cost divided by sessionkit's, block by block: how many
+   * times what sessionkit adds to a request the peer adds (peers only).
+   */
+  readonly peerOverSessionkit: Spread | undefined;
+}
+
+/**
+ * The in-process results with their added costs, each computed within a
+ * repetition from the blocks measured next to each other (block i of one app
+ * against block i of the other), then summarised.
+ */
+export function inProcessRows(results: readonly InProcessResult[]): InProcessRow[] {
+  const find = (of: InProcessResult, name: (app: string) => boolean) =>
+    results.find((r) => r.comparison === of.comparison && r.route === of.route && name(r.app));
+  const paired = (a: InProcessResult, b: InProcessResult, f: (x: number, y: number) => number) =>
+    a.repetitions.slice(0, b.repetitions.length).map((x, i) => f(x, b.repetitions[i] as number));
+  return results.map((result) => {
+    const ceiling = find(result, (app) => app.endsWith("no session, one await"));
+    const sessionkit = find(result, (app) => app.includes("sessionkit/memory"));
+    const isCeiling = result.app.includes("no session");
+    const overCeiling =
+      ceiling === undefined || isCeiling
+        ? undefined
+        : spreadOf(paired(result, ceiling, (x, y) => x - y));
+    const isPeer = !isCeiling && result !== sessionkit;
+    const peerOverSessionkit =
+      !isPeer || ceiling === undefined || sessionkit === undefined
+        ? undefined
+        : spreadOf(
+            result.repetitions.map((x, i) => {
+              const c = ceiling.repetitions[i] as number;
+              return (x - c) / ((sessionkit.repetitions[i] as number) - c);
+            }),
+          );
+    return { result, overCeiling, peerOverSessionkit };
+  });
 }

@@ -6,6 +6,7 @@ import { type ChartRun, frameworkChart } from "./chart.js";
 import { readConfig, wants } from "./config.js";
 import { type CoreCpuResult, measureCoreCpu } from "./core-cpu.js";
 import { benchHttp, configuredLoadGenerator } from "./http.js";
+import { measureInProcess } from "./in-process.js";
 import { machineInfo, measuredCode } from "./machine.js";
 import { pinLoadGenerator } from "./pin.js";
 import { clear, note, step } from "./progress.js";
@@ -81,6 +82,15 @@ try {
     }
   }
   if (wants(config, "http")) http.push(...(await benchHttp(config, services)));
+  if (wants(config, "in-process")) {
+    const results = await measureInProcess(
+      services,
+      config.inProcess,
+      (name) => config.comparison === undefined || name.includes(config.comparison),
+      (position, detail) => step("in-process", position, detail),
+    );
+    for (const result of results) emit(result);
+  }
   if (wants(config, "telemetry")) {
     step("telemetry", "1/2", "core CPU with and without sessionTelemetry()");
     await measureTelemetryCpu(config.coreIterations);

@@ -1,11 +1,14 @@
 import { readFileSync } from "node:fs";
 import type { CoreCpuResult } from "./core-cpu.js";
-import type {
-  CalibrationResult,
-  ComparisonResult,
-  HttpResult,
-  StoreResult,
-  TargetResult,
+import type { InProcessResult } from "./in-process.js";
+import {
+  type CalibrationResult,
+  type ComparisonResult,
+  type HttpResult,
+  inProcessRows,
+  type Spread,
+  type StoreResult,
+  type TargetResult,
 } from "./report.js";
 import { median } from "./workload.js";
 
@@ -164,6 +167,41 @@ for (const r of core) {
     r.iterations,
     r.referenceNanosPerIteration ?? "—",
   ]);
+}
+
+const inProcess = inProcessRows(
+  lines.filter((l) => l.type === "in-process") as unknown as InProcessResult[],
+);
+if (inProcess.length > 0) {
+  out.push("", "### CPU per request in process, memory store (no sockets, no load generator)", "");
+  columns([
+    "comparison",
+    "app",
+    "route",
+    "CPU µs/request (median)",
+    "min–max",
+    "over the one-await ceiling",
+    "added ÷ sessionkit's added",
+    "requests per block",
+    "reference loop ns/iteration",
+  ]);
+  const spread = (s: Spread | undefined, unit: string) =>
+    s === undefined
+      ? "—"
+      : `${s.median.toFixed(unit === "×" ? 2 : 1)}${unit} (${s.min.toFixed(unit === "×" ? 2 : 1)}${unit}–${s.max.toFixed(unit === "×" ? 2 : 1)}${unit})`;
+  for (const { result: r, overCeiling, peerOverSessionkit } of inProcess) {
+    row([
+      r.comparison,
+      r.app,
+      r.route,
+      r.cpuMicrosPerRequest.toFixed(1),
+      `${r.cpuMicrosPerRequestMin.toFixed(1)}–${r.cpuMicrosPerRequestMax.toFixed(1)}`,
+      spread(overCeiling, " µs"),
+      spread(peerOverSessionkit, "×"),
+      r.requests,
+      r.referenceNanosPerIteration,
+    ]);
+  }
 }
 
 const targets = lines.filter((l) => l.type === "target") as unknown as TargetResult[];

@@ -25,6 +25,15 @@ describe("readConfig", () => {
     );
   });
 
+  it("sizes the in-process blocks by mode and interleaves them like the HTTP repetitions", () => {
+    expect(readConfig([], {}).inProcess).toEqual({ warmUpMs: 1_000, blockMs: 500, repetitions: 5 });
+    expect(readConfig(["--quick", "--reps=3"], {}).inProcess).toEqual({
+      warmUpMs: 300,
+      blockMs: 150,
+      repetitions: 3,
+    });
+  });
+
   it("refuses a service URL that is not on loopback", () => {
     expect(() => readConfig([], { REDIS_URL: "redis://10.0.0.1:6379" })).toThrow(/127\.0\.0\.1/);
   });
