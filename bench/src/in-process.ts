@@ -57,6 +57,7 @@ export interface InProcessClient {
   send(method: "GET" | "POST", url: string, cookie?: string): Promise<void>;
 }
 
+/** An {@link InProcessClient} of `listener` (an app's request listener, see `buildApp`). */
 export function inProcessClient(listener: BuiltApp["listener"]): InProcessClient {
   const kept = new SinkSocket(true);
   const dropped = new SinkSocket(false);
