@@ -10,6 +10,7 @@ import { measureInProcess } from "./in-process.js";
 import { machineInfo, measuredCode } from "./machine.js";
 import { pinLoadGenerator } from "./pin.js";
 import { clear, note, step } from "./progress.js";
+import { measuredCoreSpeed } from "./reference-loop.js";
 import {
   emit,
   type HttpResult,
@@ -42,6 +43,10 @@ note(
 if (code.staleDist.length > 0) {
   note(`# warning: sources changed after the last build of ${code.staleDist.join(", ")}`);
 }
+const speedAtStart = await measuredCoreSpeed();
+note(
+  `# the measured core runs the reference loop at ${speedAtStart} ns per iteration: compare runs of one host only at similar figures (BENCHMARKS.md, finding 50)`,
+);
 const loadGenerator = await configuredLoadGenerator(config);
 if (loadGenerator !== undefined) {
   note(`# load generator in its own process on Node ${loadGenerator.version} (--loadgen-node)`);
@@ -52,6 +57,7 @@ emit({
   ...code,
   httpRepetitions: config.http.repetitions,
   measuredCpu: pinning.measuredCpu ?? null,
+  referenceNanosAtStart: speedAtStart,
   loadGeneratorNodeVersion: loadGenerator?.version ?? null,
   ...(await machineInfo(config)),
 });
@@ -112,7 +118,13 @@ if (uncounted > 0) {
 }
 for (const calibration of httpCalibrations(http)) emit(calibration);
 const loadAtEnd = loadAverage();
-emit({ type: "meta", loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadAtEnd });
+const speedAtEnd = await measuredCoreSpeed();
+emit({
+  type: "meta",
+  loadAverageAtStart: loadAtStart,
+  loadAverageAtEnd: loadAtEnd,
+  referenceNanosAtEnd: speedAtEnd,
+});
 
 const charted = http.filter((result) => result.repetitions !== undefined);
 if (charted.length > 0) {
@@ -134,7 +146,7 @@ if (charted.length > 0) {
   }
 }
 note(
-  `# done in ${((Date.now() - started) / 1000).toFixed(1)} s; load average ${loadAtStart.join(" ")} at start, ${loadAtEnd.join(" ")} at end`,
+  `# done in ${((Date.now() - started) / 1000).toFixed(1)} s; load average ${loadAtStart.join(" ")} at start, ${loadAtEnd.join(" ")} at end; reference loop ${speedAtStart} ns at start, ${speedAtEnd} ns at end`,
 );
 // Drivers and peer stores may hold sockets or timers a while after close: the run is over.
 process.exit(0);

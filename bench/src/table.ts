@@ -35,6 +35,11 @@ const header = [
   typeof meta.measuredCpu === "number"
     ? `measured processes pinned to CPU ${meta.measuredCpu}, the load generator to the others`
     : "not pinned to cores",
+  ...(typeof meta.referenceNanosAtStart === "number"
+    ? [
+        `the measured core's reference loop at ${meta.referenceNanosAtStart} ns per iteration at start, ${meta.referenceNanosAtEnd ?? "?"} at end`,
+      ]
+    : []),
   ...(typeof meta.loadGeneratorNodeVersion === "string"
     ? [`the load generator in its own process on Node ${meta.loadGeneratorNodeVersion}`]
     : []),
