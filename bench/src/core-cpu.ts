@@ -1,7 +1,11 @@
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { ask } from "./ipc.js";
 import { forkMeasured } from "./pin.js";
 import { median } from "./workload.js";
+
+/** How a cycle process is named in errors ("core-cpu cycle process exited (code 1)"). */
+const CYCLE_PROCESS = "core-cpu cycle";
 
 /** Warm-up of each cycle kind's process before the measured blocks, in turns of WARM_UP_TURN_MS. */
 const WARM_UP_MS = 5_000;
@@ -45,26 +49,6 @@ export interface CoreCpuResult {
   readonly referenceNanosPerIteration?: number;
 }
 
-/** The next message a cycle process sends; rejects when the process exits first. */
-function nextReply<Reply>(child: ChildProcess): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number | null) =>
-      reject(new Error(`core-cpu cycle process exited (code ${code})`));
-    child.once("exit", onExit);
-    child.once("message", (reply) => {
-      child.off("exit", onExit);
-      resolve(reply as Reply);
-    });
-  });
-}
-
-/** Sends one message to a cycle process and resolves with its reply. */
-function ask<Reply>(child: ChildProcess, message: object): Promise<Reply> {
-  const reply = nextReply<Reply>(child);
-  child.send(message);
-  return reply;
-}
-
 /**
  * CPU per request cycle with no I/O: memory store, sequential, so the figure
  * is cookie parsing, signature check, store key hash, decode, encode and (when
@@ -90,7 +74,7 @@ export async function measureCoreCpu(
     for (const cycle of CORE_CYCLES) {
       const child = forkMeasured(script, [cycle]);
       processes.set(cycle, child);
-      await nextReply(child);
+      await ask(child, CYCLE_PROCESS);
     }
     // Warmed up in turns of WARM_UP_TURN_MS, as the blocks are then measured: a
     // process left idle for seconds has its heap shrunk, and its first block then
@@ -98,7 +82,7 @@ export async function measureCoreCpu(
     for (let warmed = 0; warmed < WARM_UP_MS; warmed += WARM_UP_TURN_MS) {
       for (const cycle of CORE_CYCLES) {
         onProgress?.(`${cycle} cycle · warm-up`);
-        await ask(processes.get(cycle) as ChildProcess, { warmUp: WARM_UP_TURN_MS });
+        await ask(processes.get(cycle) as ChildProcess, CYCLE_PROCESS, { warmUp: WARM_UP_TURN_MS });
       }
     }
     const block = Math.max(1, Math.round(iterations / repetitions));
@@ -111,6 +95,7 @@ export async function measureCoreCpu(
         onProgress?.(`${cycle} cycle · rep ${rep + 1}/${repetitions}`);
         const reply = await ask<{ cpu: number; wall: number; reference: number }>(
           processes.get(cycle) as ChildProcess,
+          CYCLE_PROCESS,
           { block },
         );
         cpu.get(cycle)?.push(Number(reply.cpu.toFixed(3)));

@@ -156,6 +156,19 @@ function handle(route: Route, session: SessionLike | undefined): string {
 }
 
 /**
+ * What is wrong with a `GET /read` answer for a signed-in session of `spec`'s
+ * app, or `undefined`: the read route reports the two roles stored at login
+ * (a no-session app reports one), so no app is measured doing less than the
+ * others.
+ */
+export function readProblem(spec: AppSpec, status: number, body: string): string | undefined {
+  const expected = spec.sessions === "none" ? '"roles":1' : '"roles":2';
+  return status === 200 && body.includes(expected)
+    ? undefined
+    : `GET /read answered ${status} ${body} (expected ${expected})`;
+}
+
+/**
  * sessionkit's session has get(key) and set(key, value) itself: used as it is,
  * like @fastify/session's.
  */

@@ -3,7 +3,7 @@ import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { ServiceNames } from "./backends.js";
 import type { BenchConfig } from "./config.js";
-import { type AppSpec, appName, type Framework } from "./http-apps.js";
+import { type AppSpec, appName, type Framework, readProblem } from "./http-apps.js";
 import { nextMessage } from "./ipc.js";
 import { type LoadGenerator, type LoadRun, runLoad, startLoadGenerator } from "./load-generator.js";
 import { forkMeasured } from "./pin.js";
@@ -300,14 +300,12 @@ async function startServers(
  * so no app is measured doing less than the others.
  */
 async function sessionProblem(server: Server): Promise<string | undefined> {
-  const expected = server.spec.sessions === "none" ? '"roles":1' : '"roles":2';
   for (const cookie of server.cookies) {
     const response = await fetch(`http://127.0.0.1:${server.port}/read`, {
       headers: cookie === "" ? {} : { cookie },
     });
-    const body = await response.text();
-    if (response.status !== 200 || !body.includes(expected))
-      return `GET /read answered ${response.status} ${body} (expected ${expected})`;
+    const problem = readProblem(server.spec, response.status, await response.text());
+    if (problem !== undefined) return problem;
   }
   return undefined;
 }

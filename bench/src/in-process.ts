@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import type { ServiceNames } from "./backends.js";
 import { comparisons } from "./http.js";
 import { type AppSpec, appName, type BuiltApp } from "./http-apps.js";
-import { nextMessage } from "./ipc.js";
+import { ask } from "./ipc.js";
 import { forkMeasured } from "./pin.js";
 import { median } from "./workload.js";
 
@@ -147,20 +147,6 @@ interface Served {
   readonly child: ChildProcess;
 }
 
-type Reply =
-  | { ready: true }
-  | { warmedUp: number }
-  | { cpu: number; reference: number }
-  | { error: string };
-
-async function ask(child: ChildProcess, message: object): Promise<Reply> {
-  const reply = nextMessage(child, "in-process app") as Promise<Reply>;
-  child.send(message);
-  const answer = await reply;
-  if ("error" in answer) throw new Error(answer.error);
-  return answer;
-}
-
 /**
  * What each app of the memory comparisons costs per request with no socket
  * and no load generator: each app in a process of its own (pinned like the
@@ -185,15 +171,15 @@ export async function measureInProcess(
       for (const spec of comparison.apps) {
         const child = forkChild(script, [JSON.stringify(names), JSON.stringify(spec)]);
         served.push({ spec, child });
-        await ask(child, { start: true });
+        await ask(child, "in-process app", { start: true });
       }
       for (const route of ["read", "write"] as const) {
         const blocks = new Map<Served, number>();
         for (const app of served) {
           onProgress?.(position, `${comparison.name} ${route} · warm-up · ${appName(app.spec)}`);
-          const reply = (await ask(app.child, { warmUp: { route, ms: timing.warmUpMs } })) as {
-            warmedUp: number;
-          };
+          const reply = await ask<{ warmedUp: number }>(app.child, "in-process app", {
+            warmUp: { route, ms: timing.warmUpMs },
+          });
           blocks.set(
             app,
             Math.max(10, Math.round((reply.warmedUp * timing.blockMs) / timing.warmUpMs)),
@@ -208,9 +194,11 @@ export async function measureInProcess(
               position,
               `${comparison.name} ${route} · rep ${rep + 1}/${timing.repetitions} · ${appName(app.spec)}`,
             );
-            const reply = (await ask(app.child, {
-              block: { route, requests: blocks.get(app) },
-            })) as { cpu: number; reference: number };
+            const reply = await ask<{ cpu: number; reference: number }>(
+              app.child,
+              "in-process app",
+              { block: { route, requests: blocks.get(app) } },
+            );
             cpu.get(app)?.push(Number(reply.cpu.toFixed(3)));
             reference.get(app)?.push(reply.reference);
           }

@@ -16,3 +16,21 @@ export function nextMessage(child: ChildProcess, who: string): Promise<unknown> 
     });
   });
 }
+
+/**
+ * Sends `message` to `child`, if given, and resolves with its next message;
+ * rejects with the child's `{ error }` answer, or when it exits first.
+ */
+export async function ask<Reply>(
+  child: ChildProcess,
+  who: string,
+  message?: object,
+): Promise<Reply> {
+  const reply = nextMessage(child, who);
+  if (message !== undefined) child.send(message);
+  const answer = await reply;
+  if (typeof answer === "object" && answer !== null && "error" in answer) {
+    throw new Error(String(answer.error));
+  }
+  return answer as Reply;
+}

@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { nextMessage } from "./ipc.js";
+import { ask } from "./ipc.js";
 import { forkMeasured } from "./pin.js";
 import { median } from "./workload.js";
 
@@ -38,9 +38,7 @@ export async function measuredCoreSpeed(
   forkChild: (script: string, args: readonly string[]) => ChildProcess = forkMeasured,
 ): Promise<number> {
   const child = forkChild(fileURLToPath(import.meta.url), ["--speed"]);
-  const reply = (await nextMessage(child, "reference loop")) as { nanos?: number; error?: string };
-  if (reply.nanos === undefined) throw new Error(reply.error ?? "reference loop: no answer");
-  return reply.nanos;
+  return (await ask<{ nanos: number }>(child, "reference loop")).nanos;
 }
 
 // Run as a child by measuredCoreSpeed: answer once, then exit.

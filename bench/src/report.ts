@@ -496,18 +496,6 @@ export function storeTargets(store: readonly StoreResult[]): TargetResult[] {
   return targets;
 }
 
-/** A median with its min–max over paired repetitions. */
-export interface Spread {
-  readonly median: number;
-  readonly min: number;
-  readonly max: number;
-}
-
-const spreadOf = (values: readonly number[]): Spread | undefined =>
-  values.length === 0
-    ? undefined
-    : { median: median(values), min: Math.min(...values), max: Math.max(...values) };
-
 /** One in-process result with what it adds over its comparison's one-await ceiling. */
 export interface InProcessRow {
   readonly result: InProcessResult;
@@ -528,25 +516,26 @@ export interface InProcessRow {
 export function inProcessRows(results: readonly InProcessResult[]): InProcessRow[] {
   const find = (of: InProcessResult, name: (app: string) => boolean) =>
     results.find((r) => r.comparison === of.comparison && r.route === of.route && name(r.app));
-  const paired = (a: InProcessResult, b: InProcessResult, f: (x: number, y: number) => number) =>
-    a.repetitions.slice(0, b.repetitions.length).map((x, i) => f(x, b.repetitions[i] as number));
+  /** `f` of each block and the other apps' blocks of the same repetition, summarised. */
+  const perBlock = (of: InProcessResult, f: (block: number, rep: number) => number) =>
+    of.repetitions.length === 0 ? undefined : spread(of.repetitions.map(f));
   return results.map((result) => {
     const ceiling = find(result, (app) => app.endsWith("no session, one await"));
     const sessionkit = find(result, (app) => app.includes("sessionkit/memory"));
     const isCeiling = result.app.includes("no session");
+    const ceilingAt = (rep: number) => ceiling?.repetitions[rep] as number;
     const overCeiling =
       ceiling === undefined || isCeiling
         ? undefined
-        : spreadOf(paired(result, ceiling, (x, y) => x - y));
+        : perBlock(result, (block, rep) => block - ceilingAt(rep));
     const isPeer = !isCeiling && result !== sessionkit;
     const peerOverSessionkit =
       !isPeer || ceiling === undefined || sessionkit === undefined
         ? undefined
-        : spreadOf(
-            result.repetitions.map((x, i) => {
-              const c = ceiling.repetitions[i] as number;
-              return (x - c) / ((sessionkit.repetitions[i] as number) - c);
-            }),
+        : perBlock(
+            result,
+            (block, rep) =>
+              (block - ceilingAt(rep)) / ((sessionkit.repetitions[rep] as number) - ceilingAt(rep)),
           );
     return { result, overCeiling, peerOverSessionkit };
   });

@@ -174,6 +174,12 @@ for (const r of core) {
   ]);
 }
 
+const num = (n: number, unit: TargetResult["unit"]) =>
+  unit === "µs" ? `${n.toFixed(1)} µs` : `${n.toFixed(2)}×`;
+/** A median with its min–max, as the targets and the calibration show them. */
+const spreadText = (median: number, min: number, max: number, unit: TargetResult["unit"]) =>
+  `${num(median, unit)} (${num(min, unit)}–${num(max, unit)})`;
+
 const inProcess = inProcessRows(
   lines.filter((l) => l.type === "in-process") as unknown as InProcessResult[],
 );
@@ -190,10 +196,8 @@ if (inProcess.length > 0) {
     "requests per block",
     "reference loop ns/iteration",
   ]);
-  const spread = (s: Spread | undefined, unit: string) =>
-    s === undefined
-      ? "—"
-      : `${s.median.toFixed(unit === "×" ? 2 : 1)}${unit} (${s.min.toFixed(unit === "×" ? 2 : 1)}${unit}–${s.max.toFixed(unit === "×" ? 2 : 1)}${unit})`;
+  const spread = (s: Spread | undefined, unit: TargetResult["unit"]) =>
+    s === undefined ? "—" : spreadText(s.median, s.min, s.max, unit);
   for (const { result: r, overCeiling, peerOverSessionkit } of inProcess) {
     row([
       r.comparison,
@@ -201,7 +205,7 @@ if (inProcess.length > 0) {
       r.route,
       r.cpuMicrosPerRequest.toFixed(1),
       `${r.cpuMicrosPerRequestMin.toFixed(1)}–${r.cpuMicrosPerRequestMax.toFixed(1)}`,
-      spread(overCeiling, " µs"),
+      spread(overCeiling, "µs"),
       spread(peerOverSessionkit, "×"),
       r.requests,
       r.referenceNanosPerIteration,
@@ -210,11 +214,6 @@ if (inProcess.length > 0) {
 }
 
 const targets = lines.filter((l) => l.type === "target") as unknown as TargetResult[];
-const num = (n: number, unit: TargetResult["unit"]) =>
-  unit === "µs" ? `${n.toFixed(1)} µs` : `${n.toFixed(2)}×`;
-/** A median with its min–max, as the targets and the calibration show them. */
-const spreadText = (median: number, min: number, max: number, unit: TargetResult["unit"]) =>
-  `${num(median, unit)} (${num(min, unit)}–${num(max, unit)})`;
 const repeated = targets.filter((t) => t.repetitions !== undefined);
 out.push("", "### Targets (interleaved repetitions; met when the figure holds in 4 of 5)", "");
 columns(["target", "route", "needed", "median (min–max)", "holds in", "met"]);
