@@ -3,6 +3,7 @@ import type { Config } from "./config.js";
 import type { Contents } from "./envelope.js";
 import { ErrorCode, SessionError } from "./errors.js";
 import { describeIssues, type StandardSchemaResult } from "./standard-schema.js";
+import { isThenable } from "./thenable.js";
 
 /**
  * Session data across deploys: stored data is brought to the manager's
@@ -40,10 +41,6 @@ function validate(config: Config, data: Record<string, unknown>): Reason | Promi
     return Promise.reject(error);
   }
   return isThenable(result) ? Promise.resolve(result).then(reasonOf) : reasonOf(result);
-}
-
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | null)?.then === "function";
 }
 
 /** The verdict on data at the current version, from the schema's reason. */

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { logFailure } from "./adapter-kit.js";
 import { holdResponseUntil, sendBareError } from "./response-hold.js";
+import { isThenable } from "./thenable.js";
 import type { CommitResult, ResponseHeader, Session, SessionManager } from "./types.js";
 
 const headersOf = (result: CommitResult): readonly ResponseHeader[] => result.headers;
@@ -46,22 +47,34 @@ export function createNodeHandler<Data extends object, Flash extends object>(
     sendBareError(res, error);
   };
   return (req, res) => {
-    void (async () => {
-      let session: Session<Data, Flash>;
-      try {
-        session = await manager.load(req);
-      } catch (error) {
-        fail(res, error);
-        return;
-      }
-      const hold = holdResponseUntil(res, () => session.commit().then(headersOf), onError);
-      try {
-        await handler(req, res, session);
-      } catch (error) {
-        // The handler threw: nothing of its session changes is saved.
-        hold.cancel();
-        fail(res, error);
-      }
-    })();
+    let loading: Promise<Session<Data, Flash>>;
+    try {
+      loading = manager.load(req);
+    } catch (error) {
+      fail(res, error);
+      return;
+    }
+    loading.then(
+      (session) => {
+        const hold = holdResponseUntil(res, () => session.commit().then(headersOf), onError);
+        // The handler threw or rejected: nothing of its session changes is saved.
+        const failed = (error: unknown): void => {
+          hold.cancel();
+          fail(res, error);
+        };
+        let answered: unknown;
+        try {
+          answered = handler(req, res, session);
+        } catch (error) {
+          failed(error);
+          return;
+        }
+        // A native promise passes through Promise.resolve as it is; another
+        // thenable is adopted, so a `then` that throws rejects instead. A
+        // synchronous answer takes no promise.
+        if (isThenable(answered)) Promise.resolve(answered).then(undefined, failed);
+      },
+      (error: unknown) => fail(res, error),
+    );
   };
 }

@@ -152,6 +152,96 @@ describe("createNodeHandler()", () => {
     expect(await (await fetch(url, { headers: { cookie } })).text()).toBe("1");
   });
 
+  it.each([
+    [
+      "throws synchronously",
+      (): unknown => {
+        throw new Error("sync failure (test)");
+      },
+    ],
+    [
+      "returns a thenable that rejects",
+      (): unknown => ({
+        then: (_resolve: unknown, reject: (error: unknown) => void) =>
+          reject(new Error("thenable failure (test)")),
+      }),
+    ],
+    [
+      "returns a thenable whose then() throws",
+      (): unknown => ({
+        then: () => {
+          throw new Error("then failure (test)");
+        },
+      }),
+    ],
+  ])(
+    "a plain (not async) handler that %s saves nothing and answers a bare 500 (A25, A39)",
+    async (_, fails) => {
+      const store = mapStore();
+      const sessions = createSessionManager<Data>({ store, secrets: [SECRET] });
+      const errors: unknown[] = [];
+      const url = await listen(
+        createNodeHandler(
+          sessions,
+          (req, res, session) => {
+            if (req.url === "/read") {
+              res.end(String(session.get("visits")));
+              return undefined;
+            }
+            session.set("visits", req.url === "/seed" ? 1 : 99);
+            if (req.url === "/seed") {
+              res.end("seeded");
+              return undefined;
+            }
+            return fails();
+          },
+          { onError: (error) => errors.push(error) },
+        ),
+      );
+      const cookie = cookieOf(await fetch(`${url}/seed`));
+      const response = await fetch(`${url}/fail`, { headers: { cookie } });
+      expect(response.status).toBe(500);
+      expect(await response.text()).toBe("Internal Server Error");
+      expect(response.headers.getSetCookie()).toEqual([]);
+      expect(errors).toMatchObject([{ message: expect.stringContaining("(test)") }]);
+      expect(await (await fetch(`${url}/read`, { headers: { cookie } })).text()).toBe("1");
+    },
+  );
+
+  it("a failed load answers a bare 503, reports the error and never runs the handler (A24, A39)", async () => {
+    const failingReads = Object.assign(Object.create(mapStore()) as SessionStore, {
+      get: async () => {
+        throw new SessionError(ErrorCode.STORE_UNAVAILABLE, "store down (test)", {
+          store: "map",
+          operation: "get",
+        });
+      },
+    });
+    // A validly signed cookie, so that loading asks the store.
+    const seeding = createSessionManager<Data>({ store: mapStore(), secrets: [SECRET] });
+    const seededCookie = cookieOf(
+      await fetch(
+        await listen(
+          createNodeHandler(seeding, (_req, res, session) => {
+            session.set("visits", 1);
+            res.end();
+          }),
+        ),
+      ),
+    );
+    const sessions = createSessionManager<Data>({ store: failingReads, secrets: [SECRET] });
+    const errors: unknown[] = [];
+    const handler = vi.fn();
+    const url = await listen(
+      createNodeHandler(sessions, handler, { onError: (error) => errors.push(error) }),
+    );
+    const response = await fetch(url, { headers: { cookie: seededCookie } });
+    expect(response.status).toBe(503);
+    expect(await response.text()).toBe("Service Unavailable");
+    expect(handler).not.toHaveBeenCalled();
+    expect(errors).toMatchObject([{ code: ErrorCode.STORE_UNAVAILABLE }]);
+  });
+
   it("a handler that calls destroy() and answers 503 without throwing destroys the session (A17, A25)", async () => {
     const store = mapStore();
     const url = await app(store);
