@@ -162,6 +162,7 @@ describe("createNodeHandler()", () => {
     [
       "returns a thenable that rejects",
       (): unknown => ({
+        // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a Promise, on purpose
         then: (_resolve: unknown, reject: (error: unknown) => void) =>
           reject(new Error("thenable failure (test)")),
       }),
@@ -169,6 +170,7 @@ describe("createNodeHandler()", () => {
     [
       "returns a thenable whose then() throws",
       (): unknown => ({
+        // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a Promise, on purpose
         then: () => {
           throw new Error("then failure (test)");
         },
