@@ -1,3 +1,4 @@
+import { getHeapSpaceStatistics } from "node:v8";
 import type { ServiceNames } from "./backends.js";
 import { type AppSpec, buildApp, readProblem } from "./http-apps.js";
 import { inProcessClient } from "./in-process.js";
@@ -9,7 +10,9 @@ import { referenceNanos } from "./reference-loop.js";
  * `{ start: true }` → `{ ready: true }` (64 sessions signed in, each checked
  * to load); `{ warmUp: { route, ms } }` → `{ warmedUp: requests }`;
  * `{ block: { route, requests } }` → `{ cpu, reference }` (CPU µs per
- * request; the reference loop's ns per iteration just before); any failure →
+ * request; the reference loop's ns per iteration just before);
+ * `{ allocation: { route, samples } }` → `{ bytes }` (young-generation bytes
+ * per request, one figure per sample; needs `--expose-gc`); any failure →
  * `{ error }`.
  */
 const names = JSON.parse(process.argv[2] as string) as ServiceNames;
@@ -42,10 +45,45 @@ async function run(route: "read" | "write", requests: number): Promise<void> {
   }
 }
 
+/** V8's young generation (`new_space`): bytes in use and bytes left. */
+function youngGeneration(): { used: number; available: number } {
+  const space = getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
+  if (space === undefined) throw new Error("V8 reports no new_space");
+  return { used: space.space_used_size, available: space.space_available_size };
+}
+
+/**
+ * Young-generation bytes allocated per request, `samples` times: after a
+ * minor collection, a run of requests sized (from the run before) to fill at
+ * most half of what the young generation has left, so that no collection
+ * runs during it; a run that one interrupted anyway (the bytes in use went
+ * down) is not counted. The first run only sizes the others. Free of the
+ * host's noise: the same code allocates the same bytes.
+ */
+async function allocation(route: "read" | "write", samples: number): Promise<number[]> {
+  const gc = (globalThis as { gc?: (options: { type: "minor" }) => void }).gc;
+  if (gc === undefined) throw new Error("the in-process child needs node --expose-gc");
+  const bytes: number[] = [];
+  let estimate = 100_000; // bytes per request, until a run measured it
+  for (let runs = 0; bytes.length < samples; runs++) {
+    if (runs > samples * 4) throw new Error(`${route}: collections interrupted the runs`);
+    gc({ type: "minor" });
+    const before = youngGeneration();
+    const requests = Math.max(10, Math.min(2000, Math.floor(before.available / 2 / estimate)));
+    await run(route, requests);
+    const after = youngGeneration().used;
+    if (after <= before.used) continue;
+    estimate = (after - before.used) / requests;
+    if (runs > 0) bytes.push(Math.round(estimate));
+  }
+  return bytes;
+}
+
 type Message =
   | { start: true }
   | { warmUp: { route: "read" | "write"; ms: number } }
-  | { block: { route: "read" | "write"; requests: number } };
+  | { block: { route: "read" | "write"; requests: number } }
+  | { allocation: { route: "read" | "write"; samples: number } };
 
 process.on("message", (message: Message) => {
   void (async () => {
@@ -62,6 +100,9 @@ process.on("message", (message: Message) => {
           requests += 100;
         }
         process.send?.({ warmedUp: requests });
+      } else if ("allocation" in message) {
+        const { route, samples } = message.allocation;
+        process.send?.({ bytes: await allocation(route, samples) });
       } else {
         const { route, requests } = message.block;
         const reference = referenceNanos();

@@ -118,7 +118,21 @@ export interface InProcessResult {
   readonly repetitions: readonly number[];
   /** The reference loop's ns per iteration before each block, median (see core-cpu). */
   readonly referenceNanosPerIteration: number;
+  /**
+   * Young-generation bytes allocated per request, median of the samples
+   * (each a run of requests between two collections), with min and max.
+   */
+  readonly bytesPerRequest: number;
+  readonly bytesPerRequestMin: number;
+  readonly bytesPerRequestMax: number;
 }
+
+/** Samples of young-generation bytes per request, per app and route. */
+const ALLOCATION_SAMPLES = 5;
+
+/** How the in-process children are started: measured (pinned), able to run the garbage collector. */
+const forkInProcessChild = (script: string, args: readonly string[]): ChildProcess =>
+  forkMeasured(script, args, undefined, ["--expose-gc"]);
 
 /**
  * The apps measured in process: those of the HTTP comparisons on the memory
@@ -153,13 +167,16 @@ interface Served {
  * HTTP servers), warmed up per route, then measured in interleaved blocks
  * (A B C, C B A, …) of a fixed number of requests, sized from the warm-up to
  * last about `blockMs`. The harness's other work never runs during a block.
+ * After a route's blocks, each app reports the young-generation bytes it
+ * allocates per request (see `in-process-child.ts`), a figure the host's
+ * noise does not move.
  */
 export async function measureInProcess(
   names: ServiceNames,
   timing: InProcessTiming,
   filter: (name: string) => boolean,
   onProgress?: (position: string, detail: string) => void,
-  forkChild: (script: string, args: readonly string[]) => ChildProcess = forkMeasured,
+  forkChild: (script: string, args: readonly string[]) => ChildProcess = forkInProcessChild,
 ): Promise<InProcessResult[]> {
   const script = fileURLToPath(new URL("./in-process-child.ts", import.meta.url));
   const chosen = inProcessComparisons().filter((comparison) => filter(comparison.name));
@@ -203,8 +220,18 @@ export async function measureInProcess(
             reference.get(app)?.push(reply.reference);
           }
         }
+        // After every block of the route: the forced collections never precede a block.
+        const bytes = new Map<Served, number[]>();
+        for (const app of served) {
+          onProgress?.(position, `${comparison.name} ${route} · allocation · ${appName(app.spec)}`);
+          const reply = await ask<{ bytes: number[] }>(app.child, "in-process app", {
+            allocation: { route, samples: ALLOCATION_SAMPLES },
+          });
+          bytes.set(app, reply.bytes);
+        }
         for (const app of served) {
           const times = cpu.get(app) as number[];
+          const allocated = bytes.get(app) as number[];
           results.push({
             type: "in-process",
             comparison: comparison.name,
@@ -216,6 +243,9 @@ export async function measureInProcess(
             cpuMicrosPerRequestMax: Math.max(...times),
             repetitions: times,
             referenceNanosPerIteration: Math.round(median(reference.get(app) as number[])),
+            bytesPerRequest: median(allocated),
+            bytesPerRequestMin: Math.min(...allocated),
+            bytesPerRequestMax: Math.max(...allocated),
           });
         }
       }

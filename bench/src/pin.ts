@@ -77,18 +77,23 @@ export function pinLoadGenerator(): Pinning {
 /**
  * `fork()` of a measured child process: on the measured core when pinning is
  * on (through `taskset`, which runs Node with the same arguments and IPC
- * channel), a plain `fork()` otherwise.
+ * channel), a plain `fork()` otherwise. `nodeFlags` are given to the child's
+ * Node after this process's own.
  */
 export function forkMeasured(
   script: string,
   args: readonly string[],
   stdio: StdioOptions = ["ignore", "ignore", "inherit", "ipc"],
+  nodeFlags: readonly string[] = [],
 ): ChildProcess {
   const { measuredCpu } = pinLoadGenerator();
-  if (measuredCpu === undefined) return fork(script, [...args], { stdio });
+  const execArgv = [...process.execArgv, ...nodeFlags];
+  if (measuredCpu === undefined) return fork(script, [...args], { stdio, execArgv });
   return spawn(
     "taskset",
-    ["-c", String(measuredCpu), process.execPath, ...process.execArgv, script, ...args],
-    { stdio },
+    ["-c", String(measuredCpu), process.execPath, ...execArgv, script, ...args],
+    {
+      stdio,
+    },
   );
 }

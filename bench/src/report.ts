@@ -506,6 +506,8 @@ export interface InProcessRow {
    * times what sessionkit adds to a request the peer adds (peers only).
    */
   readonly peerOverSessionkit: Spread | undefined;
+  /** Young-generation bytes per request over the one-await ceiling's, medians (absent for the ceiling itself). */
+  readonly bytesOverCeiling: number | undefined;
 }
 
 /**
@@ -537,6 +539,10 @@ export function inProcessRows(results: readonly InProcessResult[]): InProcessRow
             (block, rep) =>
               (block - ceilingAt(rep)) / ((sessionkit.repetitions[rep] as number) - ceilingAt(rep)),
           );
-    return { result, overCeiling, peerOverSessionkit };
+    const bytesOverCeiling =
+      ceiling === undefined || isCeiling
+        ? undefined
+        : result.bytesPerRequest - ceiling.bytesPerRequest;
+    return { result, overCeiling, peerOverSessionkit, bytesOverCeiling };
   });
 }

@@ -195,10 +195,13 @@ if (inProcess.length > 0) {
     "added ÷ sessionkit's added",
     "requests per block",
     "reference loop ns/iteration",
+    "allocated KB/request (min–max)",
+    "KB over the one-await ceiling",
   ]);
   const spread = (s: Spread | undefined, unit: TargetResult["unit"]) =>
     s === undefined ? "—" : spreadText(s.median, s.min, s.max, unit);
-  for (const { result: r, overCeiling, peerOverSessionkit } of inProcess) {
+  const kb = (bytes: number) => (bytes / 1000).toFixed(1);
+  for (const { result: r, overCeiling, peerOverSessionkit, bytesOverCeiling } of inProcess) {
     row([
       r.comparison,
       r.app,
@@ -209,6 +212,11 @@ if (inProcess.length > 0) {
       spread(peerOverSessionkit, "×"),
       r.requests,
       r.referenceNanosPerIteration,
+      // Results of runs before the allocation figure have none.
+      r.bytesPerRequest === undefined
+        ? "—"
+        : `${kb(r.bytesPerRequest)} (${kb(r.bytesPerRequestMin)}–${kb(r.bytesPerRequestMax)})`,
+      bytesOverCeiling === undefined || Number.isNaN(bytesOverCeiling) ? "—" : kb(bytesOverCeiling),
     ]);
   }
 }

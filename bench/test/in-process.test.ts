@@ -71,7 +71,7 @@ describe("inProcessComparisons", () => {
   });
 });
 
-const result = (app: string, repetitions: number[]): InProcessResult => ({
+const result = (app: string, repetitions: number[], bytes: number): InProcessResult => ({
   type: "in-process",
   comparison: "express/memory",
   app,
@@ -82,15 +82,18 @@ const result = (app: string, repetitions: number[]): InProcessResult => ({
   cpuMicrosPerRequestMax: 0,
   repetitions,
   referenceNanosPerIteration: 350,
+  bytesPerRequest: bytes,
+  bytesPerRequestMin: bytes - 10,
+  bytesPerRequestMax: bytes + 10,
 });
 
 describe("inProcessRows", () => {
   it("pairs each block with the ceiling's and sessionkit's blocks of the same repetition", () => {
     const rows = inProcessRows([
-      result("express + sessionkit/memory", [130, 150, 140]),
-      result("express + express-session/memory", [190, 230, 170]),
-      result("express + no session, one await", [100, 110, 120]),
-      result("express + no session", [95, 105, 115]),
+      result("express + sessionkit/memory", [130, 150, 140], 31_000),
+      result("express + express-session/memory", [190, 230, 170], 42_000),
+      result("express + no session, one await", [100, 110, 120], 22_500),
+      result("express + no session", [95, 105, 115], 22_000),
     ]);
     const [sessionkit, peer, ceiling, sync] = rows;
     expect(sessionkit?.overCeiling).toEqual({ median: 30, min: 20, max: 40 });
@@ -101,6 +104,11 @@ describe("inProcessRows", () => {
     expect(ceiling?.overCeiling).toBeUndefined();
     expect(sync?.overCeiling).toBeUndefined();
     expect(sync?.peerOverSessionkit).toBeUndefined();
+    // Allocation over the one-await ceiling's, medians against medians.
+    expect(sessionkit?.bytesOverCeiling).toBe(8_500);
+    expect(peer?.bytesOverCeiling).toBe(19_500);
+    expect(ceiling?.bytesOverCeiling).toBeUndefined();
+    expect(sync?.bytesOverCeiling).toBeUndefined();
   });
 });
 
@@ -115,7 +123,7 @@ describe("measureInProcess", () => {
       // From the sources, as this test runs, and not pinned: pinning would move this test's process.
       (script, args) =>
         fork(script, [...args], {
-          execArgv: ["--import", "tsx", "--conditions=dev-source"],
+          execArgv: ["--import", "tsx", "--conditions=dev-source", "--expose-gc"],
           stdio: ["ignore", "ignore", "inherit", "ipc"],
         }),
     );
@@ -134,6 +142,20 @@ describe("measureInProcess", () => {
       expect(r.requests).toBeGreaterThan(10);
       expect(r.cpuMicrosPerRequest).toBeGreaterThan(0);
       expect(r.referenceNanosPerIteration).toBeGreaterThan(0);
+      // Every request allocates its request and response objects at least.
+      expect(r.bytesPerRequestMin).toBeGreaterThan(1000);
+      expect(r.bytesPerRequestMin).toBeLessThanOrEqual(r.bytesPerRequest);
+      expect(r.bytesPerRequest).toBeLessThanOrEqual(r.bytesPerRequestMax);
+    }
+    // A session's load and commit allocate kilobytes more than the ceiling
+    // (the core cycle alone about 4 KB, BENCHMARKS.md finding 45).
+    const bytesOf = (app: string, route: string) =>
+      results.find((r) => r.app === app && r.route === route)?.bytesPerRequest ?? Number.NaN;
+    for (const route of ["read", "write"]) {
+      expect(
+        bytesOf("node:http + sessionkit/memory", route) -
+          bytesOf("node:http + no session, one await", route),
+      ).toBeGreaterThan(3000);
     }
     // Repetition 2 runs the apps in reverse order.
     const reads = phases.filter((p) => p.startsWith("node:http/memory read · rep"));
