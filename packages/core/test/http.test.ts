@@ -127,6 +127,24 @@ describe("createNodeHandler()", () => {
     expect(await stored(store)).toBe(1);
   });
 
+  it("merges Vary with the handler's own and replaces the other session headers (A10)", async () => {
+    const sessions = createSessionManager<Data>({ store: mapStore(), secrets: [SECRET] });
+    const url = await listen(
+      createNodeHandler(sessions, (_req, res, session) => {
+        session.set("visits", 1);
+        res.setHeader("Vary", "Accept-Encoding");
+        res.setHeader("Cache-Control", "max-age=60");
+        res.end("ok");
+      }),
+    );
+    const response = await fetch(url);
+    expect(await response.text()).toBe("ok");
+    expect(response.headers.get("vary")).toBe("Accept-Encoding, Cookie");
+    // A response that sets a session cookie is never cached by a shared cache.
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(response.headers.getSetCookie()).toHaveLength(1);
+  });
+
   it("a failed save turns into a bare 503 and none of the handler's response is sent (A24, A39)", async () => {
     const errors: unknown[] = [];
     const url = await app(failingWrites(mapStore()), (error) => errors.push(error));
