@@ -127,7 +127,7 @@ describe("createNodeHandler()", () => {
     expect(await stored(store)).toBe(1);
   });
 
-  it("merges Vary with the handler's own and replaces the other session headers (A10)", async () => {
+  it("merges Vary with the handler's own and replaces the other session headers (A37)", async () => {
     const sessions = createSessionManager<Data>({ store: mapStore(), secrets: [SECRET] });
     const url = await listen(
       createNodeHandler(sessions, (_req, res, session) => {
