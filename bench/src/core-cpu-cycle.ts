@@ -1,6 +1,7 @@
 import { createSessionManager } from "@sessionkit/core";
 import { createMemoryStore } from "@sessionkit/store-memory";
 import { z } from "zod";
+import { exposedGc, youngBytesPerUnit } from "./allocation.js";
 import type { CoreCycle } from "./core-cpu.js";
 import { referenceNanos } from "./reference-loop.js";
 import { signedInCookies } from "./sessionkit-subject.js";
@@ -12,7 +13,9 @@ import type { BenchData } from "./workload.js";
  * heap holds only its own garbage: a block never pays for old-generation
  * garbage another kind promoted. Protocol over IPC, one message at a time:
  * `{ warmUp: ms }` → `{ warmedUp: cycles }`; `{ block: n }` → `{ cpu, wall, reference }`
- * (µs per cycle over `n` cycles; the reference loop's ns per iteration just before).
+ * (µs per cycle over `n` cycles; the reference loop's ns per iteration just before);
+ * `{ allocation: samples }` → `{ bytes }` (young-generation bytes per cycle, one
+ * figure per sample; needs `--expose-gc`) or `{ error }`.
  */
 const kind = process.argv[2] as CoreCycle;
 const change = kind.startsWith("changed");
@@ -54,9 +57,16 @@ async function run(count: number): Promise<void> {
   for (let i = 0; i < count; i++) await cycle();
 }
 
-process.on("message", (message: { warmUp?: number; block?: number }) => {
+process.on("message", (message: { warmUp?: number; block?: number; allocation?: number }) => {
   void (async () => {
-    if (message.warmUp !== undefined) {
+    if (message.allocation !== undefined) {
+      const gc = exposedGc();
+      process.send?.(
+        gc === undefined
+          ? { error: "the core-cpu cycle process needs node --expose-gc" }
+          : { bytes: await youngBytesPerUnit(run, message.allocation, gc) },
+      );
+    } else if (message.warmUp !== undefined) {
       const ends = Date.now() + message.warmUp;
       let cycles = 0;
       while (Date.now() < ends) {

@@ -47,7 +47,18 @@ export interface CoreCpuResult {
    * before it was added.
    */
   readonly referenceNanosPerIteration?: number;
+  /**
+   * Young-generation bytes allocated per cycle, median of the samples taken
+   * after the blocks (see `allocation.ts`), with min and max. Absent from
+   * runs before it was added.
+   */
+  readonly bytesPerCycle?: number;
+  readonly bytesPerCycleMin?: number;
+  readonly bytesPerCycleMax?: number;
 }
+
+/** Samples of young-generation bytes per cycle, per kind. */
+const ALLOCATION_SAMPLES = 5;
 
 /**
  * CPU per request cycle with no I/O: memory store, sequential, so the figure
@@ -61,7 +72,8 @@ export interface CoreCpuResult {
  * warmed up in turns for `WARM_UP_MS` each, then driven in interleaved blocks (in
  * order, then in reverse order, …), one process running at a time, so drift in
  * machine load hits every kind alike. `iterations` cycles of each kind in
- * `repetitions` blocks.
+ * `repetitions` blocks; after them, each kind's young-generation bytes per
+ * cycle, a figure the host's noise does not move.
  */
 export async function measureCoreCpu(
   iterations: number,
@@ -72,7 +84,7 @@ export async function measureCoreCpu(
   const processes = new Map<CoreCycle, ChildProcess>();
   try {
     for (const cycle of CORE_CYCLES) {
-      const child = forkMeasured(script, [cycle]);
+      const child = forkMeasured(script, [cycle], undefined, ["--expose-gc"]);
       processes.set(cycle, child);
       await ask(child, CYCLE_PROCESS);
     }
@@ -103,8 +115,20 @@ export async function measureCoreCpu(
         reference.get(cycle)?.push(reply.reference);
       }
     }
+    // After every block: the forced collections never precede a block.
+    const bytes = new Map<CoreCycle, number[]>();
+    for (const cycle of CORE_CYCLES) {
+      onProgress?.(`${cycle} cycle · allocation`);
+      const reply = await ask<{ bytes: number[] }>(
+        processes.get(cycle) as ChildProcess,
+        CYCLE_PROCESS,
+        { allocation: ALLOCATION_SAMPLES },
+      );
+      bytes.set(cycle, reply.bytes);
+    }
     return CORE_CYCLES.map((cycle) => {
       const times = cpu.get(cycle) as number[];
+      const allocated = bytes.get(cycle) as number[];
       return {
         cycle,
         iterations: block * repetitions,
@@ -114,6 +138,9 @@ export async function measureCoreCpu(
         repetitions: times,
         wallMicrosPerCycle: median(wall.get(cycle) as number[]),
         referenceNanosPerIteration: Math.round(median(reference.get(cycle) as number[])),
+        bytesPerCycle: median(allocated),
+        bytesPerCycleMin: Math.min(...allocated),
+        bytesPerCycleMax: Math.max(...allocated),
       };
     });
   } finally {

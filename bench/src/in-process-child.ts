@@ -1,4 +1,4 @@
-import { getHeapSpaceStatistics } from "node:v8";
+import { exposedGc, youngBytesPerUnit } from "./allocation.js";
 import type { ServiceNames } from "./backends.js";
 import { type AppSpec, buildApp, readProblem } from "./http-apps.js";
 import { inProcessClient } from "./in-process.js";
@@ -45,40 +45,6 @@ async function run(route: "read" | "write", requests: number): Promise<void> {
   }
 }
 
-/** V8's young generation (`new_space`): bytes in use and bytes left. */
-function youngGeneration(): { used: number; available: number } {
-  const space = getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
-  if (space === undefined) throw new Error("V8 reports no new_space");
-  return { used: space.space_used_size, available: space.space_available_size };
-}
-
-/**
- * Young-generation bytes allocated per request, `samples` times: after a
- * minor collection, a run of requests sized (from the run before) to fill at
- * most half of what the young generation has left, so that no collection
- * runs during it; a run that one interrupted anyway (the bytes in use went
- * down) is not counted. The first run only sizes the others. Free of the
- * host's noise: the same code allocates the same bytes.
- */
-async function allocation(route: "read" | "write", samples: number): Promise<number[]> {
-  const gc = (globalThis as { gc?: (options: { type: "minor" }) => void }).gc;
-  if (gc === undefined) throw new Error("the in-process child needs node --expose-gc");
-  const bytes: number[] = [];
-  let estimate = 100_000; // bytes per request, until a run measured it
-  for (let runs = 0; bytes.length < samples; runs++) {
-    if (runs > samples * 4) throw new Error(`${route}: collections interrupted the runs`);
-    gc({ type: "minor" });
-    const before = youngGeneration();
-    const requests = Math.max(10, Math.min(2000, Math.floor(before.available / 2 / estimate)));
-    await run(route, requests);
-    const after = youngGeneration().used;
-    if (after <= before.used) continue;
-    estimate = (after - before.used) / requests;
-    if (runs > 0) bytes.push(Math.round(estimate));
-  }
-  return bytes;
-}
-
 type Message =
   | { start: true }
   | { warmUp: { route: "read" | "write"; ms: number } }
@@ -102,7 +68,11 @@ process.on("message", (message: Message) => {
         process.send?.({ warmedUp: requests });
       } else if ("allocation" in message) {
         const { route, samples } = message.allocation;
-        process.send?.({ bytes: await allocation(route, samples) });
+        const gc = exposedGc();
+        if (gc === undefined) throw new Error("the in-process child needs node --expose-gc");
+        process.send?.({
+          bytes: await youngBytesPerUnit((count) => run(route, count), samples, gc),
+        });
       } else {
         const { route, requests } = message.block;
         const reference = referenceNanos();

@@ -162,6 +162,7 @@ columns([
   "wall µs/cycle",
   "iterations",
   "reference loop ns/iteration",
+  "allocated bytes/cycle (min–max)",
 ]);
 for (const r of core) {
   row([
@@ -171,6 +172,9 @@ for (const r of core) {
     r.wallMicrosPerCycle,
     r.iterations,
     r.referenceNanosPerIteration ?? "—",
+    r.bytesPerCycle === undefined
+      ? "—"
+      : `${r.bytesPerCycle} (${r.bytesPerCycleMin}–${r.bytesPerCycleMax})`,
   ]);
 }
 
