@@ -7,6 +7,9 @@ function youngGeneration(): { used: number; available: number } {
   return { used: space.space_used_size, available: space.space_available_size };
 }
 
+/** Samples taken of each figure (a route of an app, a kind of core cycle). */
+export const ALLOCATION_SAMPLES = 5;
+
 /** A minor collection (`gc({ type: "minor" })` of `node --expose-gc`). */
 export type MinorCollection = (options: { type: "minor" }) => void;
 

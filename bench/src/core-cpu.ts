@@ -1,5 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { ALLOCATION_SAMPLES } from "./allocation.js";
 import { ask } from "./ipc.js";
 import { forkMeasured } from "./pin.js";
 import { median } from "./workload.js";
@@ -56,9 +57,6 @@ export interface CoreCpuResult {
   readonly bytesPerCycleMin?: number;
   readonly bytesPerCycleMax?: number;
 }
-
-/** Samples of young-generation bytes per cycle, per kind. */
-const ALLOCATION_SAMPLES = 5;
 
 /**
  * CPU per request cycle with no I/O: memory store, sequential, so the figure

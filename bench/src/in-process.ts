@@ -2,6 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { IncomingMessage, ServerResponse } from "node:http";
 import { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { ALLOCATION_SAMPLES } from "./allocation.js";
 import type { ServiceNames } from "./backends.js";
 import { comparisons } from "./http.js";
 import { type AppSpec, appName, type BuiltApp } from "./http-apps.js";
@@ -126,9 +127,6 @@ export interface InProcessResult {
   readonly bytesPerRequestMin: number;
   readonly bytesPerRequestMax: number;
 }
-
-/** Samples of young-generation bytes per request, per app and route. */
-const ALLOCATION_SAMPLES = 5;
 
 /** How the in-process children are started: measured (pinned), able to run the garbage collector. */
 const forkInProcessChild = (script: string, args: readonly string[]): ChildProcess =>

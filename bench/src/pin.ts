@@ -92,8 +92,6 @@ export function forkMeasured(
   return spawn(
     "taskset",
     ["-c", String(measuredCpu), process.execPath, ...execArgv, script, ...args],
-    {
-      stdio,
-    },
+    { stdio },
   );
 }
