@@ -55,6 +55,8 @@ function rowLabel(result: HttpResult): string {
       return `${result.ceiling === "async" ? "no session, one await" : "no session"}${workSuffix(result.workMicros)}`;
     case "sessionkit":
       return `sessionkit${clientSuffix(result.redisClient)}`;
+    case "floor":
+      return "hand-written floor (same guarantees)";
     case "express-session":
       return `express-session ${PEER_LABELS[result.peer ?? ""] ?? result.peer}`;
     case "@fastify/session": {
@@ -67,7 +69,7 @@ function rowLabel(result: HttpResult): string {
 const colorOf = (result: HttpResult) =>
   result.sessions === "sessionkit"
     ? COLORS.sessionkit
-    : result.sessions === "none"
+    : result.sessions === "none" || result.sessions === "floor"
       ? COLORS.ceiling
       : COLORS.peer;
 

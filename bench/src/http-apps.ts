@@ -13,6 +13,7 @@ import {
   type PeerKind,
   type ServiceNames,
 } from "./backends.js";
+import { type FloorSession, floorSessions } from "./floor-session.js";
 import { type Backend, clientSuffix, type RedisClientKind, SECRET, workSuffix } from "./subject.js";
 import { type BenchData, sessionData } from "./workload.js";
 
@@ -21,7 +22,12 @@ export type Framework = "node:http" | "express" | "fastify";
 /** Which app to serve: a framework, and sessionkit, a peer session library or no session at all. */
 export interface AppSpec {
   readonly framework: Framework;
-  readonly sessions: "sessionkit" | "express-session" | "@fastify/session" | "none";
+  /**
+   * `floor`: node:http only, the hand-written session of `floor-session.ts` on
+   * a `Map` (store `memory`): the fewest steps that keep sessionkit's
+   * guarantees, after the same one `await` as the async ceiling.
+   */
+  readonly sessions: "sessionkit" | "express-session" | "@fastify/session" | "floor" | "none";
   readonly store: Backend | "none";
   /** The peer's store (express-session and @fastify/session); `memory` is the library's own. */
   readonly peer?: PeerKind;
@@ -52,6 +58,8 @@ export function appName(spec: AppSpec): string {
       return `${spec.framework} + no session${spec.ceiling === "async" ? ", one await" : ""}${workSuffix(spec.workMicros)}`;
     case "sessionkit":
       return `${spec.framework} + sessionkit/${spec.store}${clientSuffix(spec.redisClient)}`;
+    case "floor":
+      return `${spec.framework} + hand-written floor/${spec.store}`;
     case "express-session":
       return `${spec.framework} + express-session/${spec.peer}`;
     case "@fastify/session":
@@ -239,6 +247,41 @@ const send = (res: ServerResponse, body: string) => {
   res.end(body);
 };
 
+/**
+ * node:http with the hand-written floor session: after the async ceiling's one
+ * `await`, load, the route, commit, then the answer (`Vary: Cookie` always;
+ * a new session's cookie with `Cache-Control: no-store`; 409 when the
+ * compare-and-set failed).
+ */
+function floorListener(): (req: IncomingMessage, res: ServerResponse) => void {
+  const floor = floorSessions(SECRET);
+  const answer = (req: IncomingMessage, res: ServerResponse): void => {
+    const route = routeOf(req.url);
+    if (route === undefined) return void res.writeHead(404).end();
+    const session: FloorSession = floor.load(req.headers.cookie);
+    const body = handle(route, session);
+    const cookie = floor.commit(session);
+    res.setHeader("Vary", "Cookie");
+    if (cookie === false) return void res.writeHead(409).end();
+    if (cookie !== undefined) {
+      res.setHeader("Set-Cookie", cookie);
+      res.setHeader("Cache-Control", "no-store");
+    }
+    send(res, body);
+  };
+  // As the async ceiling: one async function and one await per request.
+  const awaiting = async (req: IncomingMessage, res: ServerResponse) => {
+    await RESOLVED;
+    try {
+      answer(req, res);
+    } catch {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    }
+  };
+  return (req, res) => void awaiting(req, res);
+}
+
 /** A variable specifier keeps the adapters (built in parallel by others) out of type-checking. */
 async function importAdapter(name: string): Promise<Record<string, unknown> | undefined> {
   try {
@@ -282,6 +325,8 @@ export async function buildApp(spec: AppSpec, names: ServiceNames): Promise<Buil
   if (workMicros !== undefined && (spec.framework !== "node:http" || spec.ceiling !== "async"))
     throw new Error(`${appName(spec)}: workMicros is for the node:http async ceiling only`);
   const doWork = workMicros === undefined ? undefined : sizedWork(workMicros);
+  if (spec.sessions === "floor" && (spec.framework !== "node:http" || spec.store !== "memory"))
+    throw new Error(`${appName(spec)}: the hand-written floor is for node:http on memory only`);
 
   if (spec.framework === "node:http") {
     const plain = (req: IncomingMessage, res: ServerResponse) => {
@@ -294,6 +339,7 @@ export async function buildApp(spec: AppSpec, names: ServiceNames): Promise<Buil
       doWork?.();
       plain(req, res);
     };
+    if (spec.sessions === "floor") return { listener: floorListener(), close: closeStore };
     const listener =
       manager === undefined
         ? spec.ceiling === "async"

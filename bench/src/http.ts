@@ -82,6 +82,8 @@ export function comparisons(): Comparison[] {
       framework: "node:http",
       apps: [
         sessionkit("node:http", "memory"),
+        // The same guarantees in the fewest steps: what the steps themselves cost.
+        { framework: "node:http", sessions: "floor", store: "memory" },
         ...ceilings("node:http"),
         // Known costs, spent as pure CPU: what the cost figures make of them.
         ...CALIBRATION_WORK_MICROS.map(

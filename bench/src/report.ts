@@ -29,7 +29,7 @@ export interface HttpResult {
   readonly framework: "node:http" | "express" | "fastify";
   /** `none` for the no-session ceilings. */
   readonly store: Backend | "none";
-  readonly sessions: "sessionkit" | "express-session" | "@fastify/session" | "none";
+  readonly sessions: "sessionkit" | "express-session" | "@fastify/session" | "floor" | "none";
   readonly peer?: string;
   readonly ceiling?: "sync" | "async";
   /**
@@ -262,7 +262,7 @@ const isAsyncCeiling =
 export function httpCalibrations(http: readonly HttpResult[]): CalibrationResult[] {
   const out: CalibrationResult[] = [];
   const calibrated = (r: HttpResult) =>
-    r.workMicros !== undefined || isSessionkit("node:http", "memory")(r);
+    r.workMicros !== undefined || isSessionkit("node:http", "memory")(r) || r.sessions === "floor";
   const hasCalibration = (r: HttpResult) =>
     http.some(
       (c) => c.workMicros !== undefined && c.comparison === r.comparison && c.route === r.route,

@@ -21,6 +21,7 @@ const names: ServiceNames = {
 
 const memoryApps: AppSpec[] = [
   { framework: "node:http", sessions: "sessionkit", store: "memory" },
+  { framework: "node:http", sessions: "floor", store: "memory" },
   { framework: "express", sessions: "sessionkit", store: "memory" },
   { framework: "express", sessions: "express-session", store: "none", peer: "memory" },
   { framework: "fastify", sessions: "sessionkit", store: "memory" },
@@ -129,9 +130,11 @@ describe("measureInProcess", () => {
     );
     expect(results.map((r) => `${r.app} ${r.route}`)).toEqual([
       "node:http + sessionkit/memory read",
+      "node:http + hand-written floor/memory read",
       "node:http + no session read",
       "node:http + no session, one await read",
       "node:http + sessionkit/memory write",
+      "node:http + hand-written floor/memory write",
       "node:http + no session write",
       "node:http + no session, one await write",
     ]);
@@ -160,6 +163,6 @@ describe("measureInProcess", () => {
     // Repetition 2 runs the apps in reverse order.
     const reads = phases.filter((p) => p.startsWith("node:http/memory read · rep"));
     expect(reads[0]).toContain("rep 1/2 · node:http + sessionkit/memory");
-    expect(reads[3]).toContain("rep 2/2 · node:http + no session, one await");
+    expect(reads[4]).toContain("rep 2/2 · node:http + no session, one await");
   }, 60_000);
 });
