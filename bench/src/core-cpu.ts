@@ -8,9 +8,20 @@ import { median } from "./workload.js";
 /** How a cycle process is named in errors ("core-cpu cycle process exited (code 1)"). */
 const CYCLE_PROCESS = "core-cpu cycle";
 
-/** Warm-up of each cycle kind's process before the measured blocks, in turns of WARM_UP_TURN_MS. */
-const WARM_UP_MS = 5_000;
-const WARM_UP_TURN_MS = 250;
+/** Warm-up of each cycle kind's process before the measured blocks, in turns, ms. */
+export interface CoreCpuWarmUp {
+  /** Warm-up of each kind in all. */
+  readonly ms: number;
+  /** One turn of one kind; the kinds take turns. */
+  readonly turnMs: number;
+}
+
+/** The benchmark's warm-up: 5 s per kind, in turns of 250 ms. */
+const WARM_UP: CoreCpuWarmUp = { ms: 5_000, turnMs: 250 };
+
+/** How the cycle processes are started: measured (pinned), able to run the garbage collector. */
+const forkCycleProcess = (script: string, args: readonly string[]): ChildProcess =>
+  forkMeasured(script, args, undefined, ["--expose-gc"]);
 
 /**
  * The measured cycles, as a production process runs them (`NODE_ENV` is
@@ -67,7 +78,7 @@ export interface CoreCpuResult {
  * kind pays for the garbage another left in the heap: in one shared process the
  * first one or two repetitions measured 10–30 % above the rest, a block paying
  * for the old-generation garbage the block before it promoted. The processes are
- * warmed up in turns for `WARM_UP_MS` each, then driven in interleaved blocks (in
+ * warmed up in turns (`warmUp`, 5 s each by default), then driven in interleaved blocks (in
  * order, then in reverse order, …), one process running at a time, so drift in
  * machine load hits every kind alike. `iterations` cycles of each kind in
  * `repetitions` blocks; after them, each kind's young-generation bytes per
@@ -77,22 +88,24 @@ export async function measureCoreCpu(
   iterations: number,
   repetitions: number,
   onProgress?: (phase: string) => void,
+  warmUp: CoreCpuWarmUp = WARM_UP,
+  forkChild: (script: string, args: readonly string[]) => ChildProcess = forkCycleProcess,
 ): Promise<CoreCpuResult[]> {
   const script = fileURLToPath(new URL("./core-cpu-cycle.ts", import.meta.url));
   const processes = new Map<CoreCycle, ChildProcess>();
   try {
     for (const cycle of CORE_CYCLES) {
-      const child = forkMeasured(script, [cycle], undefined, ["--expose-gc"]);
+      const child = forkChild(script, [cycle]);
       processes.set(cycle, child);
       await ask(child, CYCLE_PROCESS);
     }
-    // Warmed up in turns of WARM_UP_TURN_MS, as the blocks are then measured: a
+    // Warmed up in turns, as the blocks are then measured: a
     // process left idle for seconds has its heap shrunk, and its first block then
     // pays for growing it again.
-    for (let warmed = 0; warmed < WARM_UP_MS; warmed += WARM_UP_TURN_MS) {
+    for (let warmed = 0; warmed < warmUp.ms; warmed += warmUp.turnMs) {
       for (const cycle of CORE_CYCLES) {
         onProgress?.(`${cycle} cycle · warm-up`);
-        await ask(processes.get(cycle) as ChildProcess, CYCLE_PROCESS, { warmUp: WARM_UP_TURN_MS });
+        await ask(processes.get(cycle) as ChildProcess, CYCLE_PROCESS, { warmUp: warmUp.turnMs });
       }
     }
     const block = Math.max(1, Math.round(iterations / repetitions));
