@@ -1,6 +1,6 @@
-import { fork } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { CORE_CYCLES, measureCoreCpu } from "../src/core-cpu.js";
+import { forkFromSources } from "./fixtures/fork-from-sources.js";
 
 describe("measureCoreCpu", () => {
   it("measures every kind of cycle in interleaved blocks, then what each allocates", async () => {
@@ -10,12 +10,7 @@ describe("measureCoreCpu", () => {
       2,
       (phase) => phases.push(phase),
       { ms: 100, turnMs: 50 },
-      // From the sources, as this test runs, and not pinned: pinning would move this test's process.
-      (script, args) =>
-        fork(script, [...args], {
-          execArgv: ["--import", "tsx", "--conditions=dev-source", "--expose-gc"],
-          stdio: ["ignore", "ignore", "inherit", "ipc"],
-        }),
+      forkFromSources,
     );
     expect(results.map((r) => r.cycle)).toEqual([...CORE_CYCLES]);
     for (const r of results) {

@@ -1,4 +1,3 @@
-import { fork } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import type { ServiceNames } from "../src/backends.js";
 import { type AppSpec, buildApp } from "../src/http-apps.js";
@@ -9,6 +8,7 @@ import {
   measureInProcess,
 } from "../src/in-process.js";
 import { inProcessRows } from "../src/report.js";
+import { forkFromSources } from "./fixtures/fork-from-sources.js";
 
 /** Memory-store apps need no service; the names are never used. */
 const names: ServiceNames = {
@@ -121,12 +121,7 @@ describe("measureInProcess", () => {
       { warmUpMs: 100, blockMs: 20, repetitions: 2 },
       (name) => name === "node:http/memory",
       (_position, detail) => phases.push(detail),
-      // From the sources, as this test runs, and not pinned: pinning would move this test's process.
-      (script, args) =>
-        fork(script, [...args], {
-          execArgv: ["--import", "tsx", "--conditions=dev-source", "--expose-gc"],
-          stdio: ["ignore", "ignore", "inherit", "ipc"],
-        }),
+      forkFromSources,
     );
     expect(results.map((r) => `${r.app} ${r.route}`)).toEqual([
       "node:http + sessionkit/memory read",
