@@ -362,6 +362,33 @@ describe("httpTargets(http, core)", () => {
     expect(lines[1]).toMatchObject({ workMicros: 10, system: { median: 6, min: 6, max: 6 } });
   });
 
+  it("httpCalibrations() gives the hand-written floor a row of its own, and no node:http target", () => {
+    const floor = {
+      app: "node:http + hand-written floor/memory",
+      sessions: "floor",
+      store: "memory",
+    } as const;
+    const results = [
+      measured(sessionkitMemory, [40_000, 20_000], [30, 50]),
+      measured(floor, [45_000, 40_000], [28, 30]),
+      measured({ ceiling: "async" }, [50_000, 40_000], [25, 27]),
+      calibration([25_000, 25_000], [40, 45]),
+    ];
+    const lines = httpCalibrations(results);
+    expect(lines.map((line) => line.app)).toEqual([
+      "node:http + sessionkit/memory",
+      "node:http + hand-written floor/memory",
+      "node:http + no session, one await + 10 µs of work",
+    ]);
+    // Formula: 22.2 − 20 = 2.2, 25 − 25 = 0 µs. CPU: 3, 3 µs.
+    expect(lines[1]?.formula.min).toBeCloseTo(0, 5);
+    expect(lines[1]?.formula.max).toBeCloseTo(2.222, 3);
+    expect(lines[1]?.cpu).toEqual({ median: 3, min: 3, max: 3 });
+    // The targets stay sessionkit's: 25 − 20 = 5 and 50 − 25 = 25 µs.
+    const [formula] = httpTargets(results, []);
+    expect(formula).toMatchObject({ min: 5, max: 25 });
+  });
+
   it("httpCalibrations() gives sessionkit/memory no row where no calibration app was measured", () => {
     expect(
       httpCalibrations([
