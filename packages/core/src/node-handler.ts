@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { logFailure } from "./adapter-kit.js";
+import { loopTurn, resumeInTurn } from "./loop-turn.js";
 import { holdResponseUntil, sendBareError } from "./response-hold.js";
 import { isThenable } from "./thenable.js";
 import type { CommitResult, ResponseHeader, Session, SessionManager } from "./types.js";
@@ -47,6 +48,7 @@ export function createNodeHandler<Data extends object, Flash extends object>(
     sendBareError(res, error);
   };
   return (req, res) => {
+    const arrived = loopTurn();
     let loading: Promise<Session<Data, Flash>>;
     try {
       loading = manager.load(req);
@@ -54,26 +56,29 @@ export function createNodeHandler<Data extends object, Flash extends object>(
       fail(res, error);
       return;
     }
+    const answer = (session: Session<Data, Flash>): void => {
+      const hold = holdResponseUntil(res, () => session.commit().then(headersOf), onError);
+      // The handler threw or rejected: nothing of its session changes is saved.
+      const failed = (error: unknown): void => {
+        hold.cancel();
+        fail(res, error);
+      };
+      let answered: unknown;
+      try {
+        answered = handler(req, res, session);
+      } catch (error) {
+        failed(error);
+        return;
+      }
+      // A native promise passes through Promise.resolve as it is; another
+      // thenable is adopted, so a `then` that throws rejects instead. A
+      // synchronous answer takes no promise.
+      if (isThenable(answered)) Promise.resolve(answered).then(undefined, failed);
+    };
+    // A load that needed no I/O answers on this turn's check phase, with the
+    // turn's other requests (resumeInTurn).
     loading.then(
-      (session) => {
-        const hold = holdResponseUntil(res, () => session.commit().then(headersOf), onError);
-        // The handler threw or rejected: nothing of its session changes is saved.
-        const failed = (error: unknown): void => {
-          hold.cancel();
-          fail(res, error);
-        };
-        let answered: unknown;
-        try {
-          answered = handler(req, res, session);
-        } catch (error) {
-          failed(error);
-          return;
-        }
-        // A native promise passes through Promise.resolve as it is; another
-        // thenable is adopted, so a `then` that throws rejects instead. A
-        // synchronous answer takes no promise.
-        if (isThenable(answered)) Promise.resolve(answered).then(undefined, failed);
-      },
+      (session) => resumeInTurn(arrived, answer, session),
       (error: unknown) => fail(res, error),
     );
   };

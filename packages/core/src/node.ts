@@ -1,8 +1,10 @@
 /**
- * `@sessionkit/core/node`: sessions on a plain node:http server, and the
- * response hold adapters built on node:http use.
+ * `@sessionkit/core/node`: sessions on a plain node:http server, and what
+ * adapters built on node:http use: the response hold, and the event-loop
+ * turns a request continues in once its session loaded.
  *
  * @packageDocumentation
  */
+export { loopTurn, resumeInTurn } from "./loop-turn.js";
 export { createNodeHandler, type NodeHandlerOptions } from "./node-handler.js";
 export { applyNodeHeaders, holdResponseUntil, type ResponseHold } from "./response-hold.js";

@@ -2,8 +2,8 @@
 // (@sessionkit/core/node), withSession (@sessionkit/core). The commit rule
 // is the adapters' one: commit unless the handler threw (A25).
 import { once } from "node:events";
-import { createServer, type Server, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, IncomingMessage, type Server, ServerResponse } from "node:http";
+import { type AddressInfo, Socket } from "node:net";
 import {
   createSessionManager,
   ErrorCode,
@@ -99,6 +99,25 @@ describe("createNodeHandler()", () => {
       ),
     );
   }
+
+  it("runs the handler of a session loaded without I/O in the turn's check phase, with the turn's other requests", async () => {
+    const sessions = createSessionManager<Data>({ store: mapStore(), secrets: [SECRET] });
+    let handled = false;
+    const handle = createNodeHandler(sessions, (_req, res) => {
+      handled = true;
+      res.end();
+    });
+    const req = new IncomingMessage(new Socket());
+    req.headers = {};
+    // The manager hands every load of one request the same promise: the
+    // handler's continuation is settled before this one.
+    const loaded = sessions.load(req);
+    handle(req, new ServerResponse(req));
+    await loaded;
+    expect(handled).toBe(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(handled).toBe(true);
+  });
 
   it("commits before the response is sent and keeps the handler's own cookies (A10, A24)", async () => {
     const store = mapStore();

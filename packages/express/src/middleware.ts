@@ -10,7 +10,7 @@ import {
   SessionHttpError,
   slotState,
 } from "@sessionkit/core/adapter";
-import { holdResponseUntil } from "@sessionkit/core/node";
+import { holdResponseUntil, loopTurn, resumeInTurn } from "@sessionkit/core/node";
 import { failures, sessionErrorsInstalled } from "./session-errors.js";
 
 const ADAPTER = "@sessionkit/express";
@@ -144,6 +144,7 @@ export function session<Data extends object, Flash extends object, Name extends 
     res: ServerResponse,
     next: (error?: unknown) => void,
   ): void => {
+    const arrived = loopTurn();
     // A failed load goes to the app's error handlers, as express-session's does.
     const raise = (error: unknown): void => {
       failures.markFailed(req);
@@ -166,7 +167,11 @@ export function session<Data extends object, Flash extends object, Name extends 
       }
       next();
     };
-    manager.load(req).then(onLoaded, raise);
+    // A load that needed no I/O continues on this turn's check phase, with
+    // the turn's other requests (resumeInTurn).
+    manager
+      .load(req)
+      .then((loadedSession) => resumeInTurn(arrived, onLoaded, loadedSession), raise);
   };
   return Object.assign(middleware, {
     sessionName,

@@ -1,4 +1,7 @@
 // Express-specific behaviour beyond the shared scenarios, on Express 5 and 4.
+import { AsyncLocalStorage } from "node:async_hooks";
+import { IncomingMessage, ServerResponse } from "node:http";
+import { Socket } from "node:net";
 import { Client, SCENARIO_SECRET } from "@sessionkit/adapter-scenarios";
 import { createSessionManager, isSessionError, type SessionStore } from "@sessionkit/core";
 import { createMemoryStore } from "@sessionkit/store-memory";
@@ -155,6 +158,41 @@ describe.each([
     expect(sessionCookies(streamed)).toHaveLength(1);
     expect(await streamed.text()).toBe("one,two,three");
     expect(await browser.json("GET", "/cart")).toEqual({ cart: ["streamed"] });
+  });
+
+  it("a request whose session loaded without I/O goes on in the turn's check phase, with the turn's other requests", async () => {
+    const sessions = manager();
+    const middleware = session(sessions);
+    const req = new IncomingMessage(new Socket());
+    req.headers = {};
+    const res = new ServerResponse(req);
+    let resumed = false;
+    // The manager hands every load of one request the same promise: the
+    // middleware's continuation is settled before this one.
+    const loaded = sessions.load(req);
+    middleware(req, res, () => {
+      resumed = true;
+    });
+    await loaded;
+    expect(resumed).toBe(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(resumed).toBe(true);
+  });
+
+  it("the route runs in the request's async context (AsyncLocalStorage), also when its session loaded without I/O", async () => {
+    const app = create();
+    const context = new AsyncLocalStorage<string>();
+    app.use((req, _res, next) => context.run(String(req.url), next));
+    app.use(session(manager()));
+    app.get("/traced/:id", (req, res) => {
+      req.session.set("cart", [context.getStore() ?? "no context"]);
+      res.send(req.session.get("cart")?.[0]);
+    });
+    const browser = await start(app);
+    const answers = await Promise.all(
+      ["a", "b", "c"].map(async (id) => (await browser.request("GET", `/traced/${id}`)).text()),
+    );
+    expect(answers).toEqual(["/traced/a", "/traced/b", "/traced/c"]);
   });
 
   it("a middleware installed before the session one that wraps res.write/end sees every write", async () => {

@@ -9,7 +9,7 @@ import {
   type SessionManagerFor,
   slotState,
 } from "@sessionkit/core/adapter";
-import { applyNodeHeaders } from "@sessionkit/core/node";
+import { applyNodeHeaders, loopTurn, resumeInTurn } from "@sessionkit/core/node";
 import type { Context, Middleware } from "koa";
 
 /**
@@ -127,12 +127,16 @@ export function session<Name extends keyof ContextSessions & string = "session">
     return new SessionHttpError(error);
   };
   return async (ctx, next) => {
+    const arrived = loopTurn();
     let current: Session<object, object>;
     try {
       current = await loader.load(ctx.req);
     } catch (error) {
       throw raise(ctx, error);
     }
+    // A load that needed no I/O continues on this turn's check phase, with
+    // the turn's other requests (resumeInTurn).
+    await new Promise<void>((resolve) => resumeInTurn(arrived, resolve, undefined));
     const slot = ctx as unknown as Record<string, unknown>;
     const state = slotState(slot[sessionName], current, ADAPTER, `ctx.${sessionName}`);
     if (state instanceof TypeError) throw raise(ctx, state);
