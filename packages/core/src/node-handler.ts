@@ -44,7 +44,11 @@ export function createNodeHandler<Data extends object, Flash extends object>(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const onError = options.onError ?? logFailure;
   const fail = (res: ServerResponse, error: unknown): void => {
-    onError(error);
+    try {
+      onError(error);
+    } catch (thrown) {
+      logFailure(thrown); // the app's onError threw; the client still gets its answer
+    }
     sendBareError(res, error);
   };
   return (req, res) => {

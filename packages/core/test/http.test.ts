@@ -305,6 +305,19 @@ describe("createNodeHandler()", () => {
     expect(await (await fetch(url, { headers: { cookie } })).text()).toBe("1");
   });
 
+  it("an onError that throws is logged with console.error, and the client still gets its bare answer", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const url = await app(mapStore(), () => {
+      throw new Error("the app's logger is down (test)");
+    });
+    const response = await fetch(`${url}/throw-400`);
+    expect(response.status).toBe(500);
+    expect(await response.text()).toBe("Internal Server Error");
+    expect(logged).toHaveBeenCalledTimes(1);
+    expect(String(logged.mock.calls[0]?.[0])).toContain("the app's logger is down (test)");
+    logged.mockRestore();
+  });
+
   it("logs each failure once with console.error when no onError is given", async () => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const url = await app(failingWrites(mapStore()));

@@ -148,8 +148,13 @@ export function session<Data extends object, Flash extends object, Name extends 
     // A failed load goes to the app's error handlers, as express-session's does.
     const raise = (error: unknown): void => {
       failures.markFailed(req);
-      report(error, req, true);
-      next(new SessionHttpError(error));
+      let failure: unknown = new SessionHttpError(error);
+      try {
+        report(error, req, true);
+      } catch (thrown) {
+        failure = thrown; // the app's onError threw: Express's error handling gets that
+      }
+      next(failure);
     };
     const onLoaded = (loadedSession: Session<Data, Flash>): void => {
       try {

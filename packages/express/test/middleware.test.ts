@@ -299,6 +299,26 @@ describe.each([
     expect(isSessionError(error.cause) && error.cause.code).toBe("STORE_UNAVAILABLE");
   });
 
+  it("an onError that throws on a failed load hands its error to the app's error handler instead (A30)", async () => {
+    const cookie = await storedSessionCookie(create);
+    const broken = create();
+    broken.use(
+      session(manager(await downStore()), {
+        onError: () => {
+          throw new Error("the app's logger is down (test)");
+        },
+      }),
+    );
+    broken.get("/", (_req, res) => {
+      res.json({ ok: true });
+    });
+    const seen: Seen = new Map();
+    const response = await (await start(broken, seen)).request("GET", "/", cookie);
+    expect(response.status).toBe(500);
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(String(seen.get("/"))).toContain("the app's logger is down (test)");
+  });
+
   it("a failed load answered by Express's final handler in production shows only the status text (A39)", async () => {
     const app = create();
     app.set("env", "production");

@@ -149,17 +149,29 @@ async function plugin(app: FastifyInstance, options: SessionPluginOptions): Prom
 
   app.addHook("onRequest", (request, reply, done) => {
     const arrived = loopTurn();
+    // Whatever throws here reaches Fastify through done(), never the process.
+    const failed = (error: unknown): void => {
+      let failure: unknown;
+      try {
+        failure = raise(request, reply, error);
+      } catch (thrown) {
+        failure = thrown; // from the app's onError
+      }
+      done(failure as Error);
+    };
     const loaded = (session: Session<object, object>): void => {
-      sessions.set(request.raw, session);
-      (request as unknown as Record<string, unknown>)[sessionName] = session;
+      try {
+        sessions.set(request.raw, session);
+        (request as unknown as Record<string, unknown>)[sessionName] = session;
+      } catch (error) {
+        failed(error);
+        return;
+      }
       done();
     };
     // A load that needed no I/O continues on this turn's check phase, with
     // the turn's other requests (resumeInTurn).
-    manager.load(request.raw).then(
-      (session) => resumeInTurn(arrived, loaded, session),
-      (error: unknown) => done(raise(request, reply, error)),
-    );
+    manager.load(request.raw).then((session) => resumeInTurn(arrived, loaded, session), failed);
   });
 
   // Fastify runs onError before the error handler for every error of the

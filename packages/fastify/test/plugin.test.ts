@@ -185,6 +185,28 @@ describe("sessionPlugin: failures go through Fastify's error handler", () => {
     expect(isSessionError(error.cause) && error.cause.code).toBe("STORE_UNAVAILABLE");
   });
 
+  it("an onError that throws on a failed load still fails only the request, through Fastify's error handling (A30)", async () => {
+    const cookie = cookieOf(await post("/seed"));
+    const broken = Fastify();
+    await broken.register(sessionPlugin, {
+      manager: manager("__Host-sid", failingReads(store)),
+      onError: () => {
+        throw new Error("the app's logger is down (test)");
+      },
+    });
+    errorHandler(broken);
+    broken.get("/logger-down", async () => ({ ok: true }));
+    const response = await broken.inject({
+      method: "GET",
+      url: "/logger-down",
+      headers: { cookie },
+    });
+    await broken.close();
+    expect(response.statusCode).toBe(500);
+    expect(response.body).toBe("Internal Server Error");
+    expect(String(handled.get("/logger-down"))).toContain("the app's logger is down (test)");
+  });
+
   it("Fastify's default error handler answers a failed load without details (A39)", async () => {
     const cookie = cookieOf(await post("/seed"));
     const broken = Fastify();
