@@ -210,3 +210,17 @@ export function failureReporter<Context>(
 export function logFailure(error: unknown): void {
   console.error(error);
 }
+
+/**
+ * Calls an app's error callback where the error has nowhere further to go
+ * (the bare answer is already decided): a callback that throws is logged with
+ * {@link logFailure} instead, so it never becomes an uncaught exception or an
+ * unhandled rejection that would end the process. Internal.
+ */
+export function reportLast(onError: (error: unknown) => void, error: unknown): void {
+  try {
+    onError(error);
+  } catch (thrown) {
+    logFailure(thrown);
+  }
+}

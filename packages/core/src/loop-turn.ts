@@ -1,7 +1,7 @@
 /**
  * Event-loop turns, for adapters that continue a request once its session
  * has loaded: {@link loopTurn} when the request arrives, {@link resumeInTurn}
- * when its load settles.
+ * (or {@link stillInTurn}, for middleware that awaits) when its load settles.
  */
 
 let turn = 0;
@@ -46,4 +46,22 @@ export function loopTurn(): number {
 export function resumeInTurn<T>(arrived: number, next: (value: T) => void, value: T): void {
   if (turn === arrived) setImmediate(next, value);
   else next(value);
+}
+
+/**
+ * Whether the turn `arrived` is still on: `true` exactly when
+ * {@link resumeInTurn} would defer. For middleware that continues by
+ * awaiting, so that it takes the promise of a deferral only when it defers.
+ *
+ * @param arrived - What {@link loopTurn} returned when the request arrived.
+ *
+ * @example
+ * ```ts
+ * const arrived = loopTurn();
+ * const session = await manager.load(req);
+ * if (stillInTurn(arrived)) await new Promise((resolve) => setImmediate(resolve));
+ * ```
+ */
+export function stillInTurn(arrived: number): boolean {
+  return turn === arrived;
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { logFailure } from "./adapter-kit.js";
+import { logFailure, reportLast } from "./adapter-kit.js";
 import { loopTurn, resumeInTurn } from "./loop-turn.js";
 import { holdResponseUntil, sendBareError } from "./response-hold.js";
 import { isThenable } from "./thenable.js";
@@ -44,11 +44,7 @@ export function createNodeHandler<Data extends object, Flash extends object>(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const onError = options.onError ?? logFailure;
   const fail = (res: ServerResponse, error: unknown): void => {
-    try {
-      onError(error);
-    } catch (thrown) {
-      logFailure(thrown); // the app's onError threw; the client still gets its answer
-    }
+    reportLast(onError, error); // an onError that throws is logged; the client still gets its answer
     sendBareError(res, error);
   };
   return (req, res) => {

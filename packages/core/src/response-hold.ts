@@ -5,6 +5,7 @@ import {
   type HeaderTarget,
   type HeaderValue,
 } from "./adapter-headers.js";
+import { reportLast } from "./adapter-kit.js";
 import { bareError, errorStatus } from "./http-errors.js";
 import { slotUnder } from "./object-slot.js";
 import type { ResponseHeader } from "./types.js";
@@ -127,7 +128,7 @@ function createHold(
         release();
         queue = undefined;
         sendBareError(res, error);
-        onError(error);
+        reportLast(onError, error);
       },
     );
   };
@@ -319,7 +320,8 @@ function prototypeInterception(res: ServerResponse): Interception | undefined {
  *
  * @param onError - Called once with `beforeSend`'s error, after the bare
  *   response went out. Defaults to doing nothing: report inside `beforeSend`
- *   when each session's failure needs its own report.
+ *   when each session's failure needs its own report. If it throws, what it
+ *   threw is logged with `console.error`, never left an unhandled rejection.
  *
  * @example
  * ```ts

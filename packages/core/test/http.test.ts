@@ -318,6 +318,31 @@ describe("createNodeHandler()", () => {
     logged.mockRestore();
   });
 
+  it("an onError that throws on a failed commit is logged, never an unhandled rejection (A30)", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const url = await app(failingWrites(mapStore()), () => {
+        throw new Error("the app's logger is down (test)");
+      });
+      const response = await fetch(`${url}/seed`);
+      expect(response.status).toBe(503);
+      expect(response.headers.getSetCookie()).toEqual([]);
+      // An unhandled rejection is reported after the microtasks of its turn.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      expect(logged).toHaveBeenCalledTimes(1);
+      expect(String(logged.mock.calls[0]?.[0])).toContain("the app's logger is down (test)");
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+      logged.mockRestore();
+    }
+  });
+
   it("logs each failure once with console.error when no onError is given", async () => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const url = await app(failingWrites(mapStore()));

@@ -2,7 +2,7 @@
 // loaded within the turn it arrived in continues on that turn's check phase;
 // one whose load waited for I/O continues at once.
 import { AsyncLocalStorage } from "node:async_hooks";
-import { loopTurn, resumeInTurn } from "@sessionkit/core/node";
+import { loopTurn, resumeInTurn, stillInTurn } from "@sessionkit/core/node";
 import { describe, expect, it } from "vitest";
 
 const checkPhase = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -57,5 +57,16 @@ describe("resumeInTurn()", () => {
         }),
     );
     expect(seen).toBe("request 7");
+  });
+});
+
+describe("stillInTurn()", () => {
+  it("is true while the turn the request arrived in is on, after its microtasks too, and false once it is over", async () => {
+    const arrived = loopTurn();
+    expect(stillInTurn(arrived)).toBe(true);
+    await Promise.resolve();
+    expect(stillInTurn(arrived)).toBe(true);
+    await checkPhase();
+    expect(stillInTurn(arrived)).toBe(false);
   });
 });

@@ -9,7 +9,7 @@ import {
   type SessionManagerFor,
   slotState,
 } from "@sessionkit/core/adapter";
-import { applyNodeHeaders, loopTurn, resumeInTurn } from "@sessionkit/core/node";
+import { applyNodeHeaders, loopTurn, stillInTurn } from "@sessionkit/core/node";
 import type { Context, Middleware } from "koa";
 
 /**
@@ -135,8 +135,8 @@ export function session<Name extends keyof ContextSessions & string = "session">
       throw raise(ctx, error);
     }
     // A load that needed no I/O continues on this turn's check phase, with
-    // the turn's other requests (resumeInTurn).
-    await new Promise<void>((resolve) => resumeInTurn(arrived, resolve, undefined));
+    // the turn's other requests; one that waited for I/O goes on at once.
+    if (stillInTurn(arrived)) await new Promise<void>((resolve) => setImmediate(resolve));
     const slot = ctx as unknown as Record<string, unknown>;
     const state = slotState(slot[sessionName], current, ADAPTER, `ctx.${sessionName}`);
     if (state instanceof TypeError) throw raise(ctx, state);

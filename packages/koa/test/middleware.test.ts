@@ -1,7 +1,9 @@
 // Koa-specific behaviour beyond the shared scenarios, on Koa 3 and Koa 2:
 // failures thrown to Koa's error handling, stream bodies, thrown HTTP errors,
 // the commit rule, header merging, responses written around Koa, slot checks.
+import { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
+import { Socket } from "node:net";
 import { Readable } from "node:stream";
 import { type RunningApp, SCENARIO_SECRET } from "@sessionkit/adapter-scenarios";
 import {
@@ -49,6 +51,26 @@ it("koa2 really is Koa 2 and koa is Koa 3", () => {
   const require = createRequire(import.meta.url);
   expect((require("koa2/package.json") as { version: string }).version).toMatch(/^2\./);
   expect((require("koa/package.json") as { version: string }).version).toMatch(/^3\./);
+});
+
+it("a request whose session loaded without I/O goes on in the turn's check phase, with the turn's other requests", async () => {
+  const sessions = manager("sid_turn");
+  const req = new IncomingMessage(new Socket());
+  req.headers = {};
+  const ctx = { req, res: new ServerResponse(req) } as unknown as Koa.Context;
+  let resumed = false;
+  // The manager hands every load of one request the same promise: the
+  // middleware's continuation is settled before this one.
+  const loaded = sessions.load(req);
+  const handled = session(sessions)(ctx, async () => {
+    resumed = true;
+  });
+  await loaded;
+  await Promise.resolve();
+  expect(resumed).toBe(false);
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(resumed).toBe(true);
+  await handled;
 });
 
 for (const [label, Framework] of [
