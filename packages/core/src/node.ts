@@ -5,6 +5,6 @@
  *
  * @packageDocumentation
  */
-export { loopTurn, resumeInTurn, stillInTurn } from "./loop-turn.js";
+export { defersInTurn, loopTurn, resumeInTurn } from "./loop-turn.js";
 export { createNodeHandler, type NodeHandlerOptions } from "./node-handler.js";
 export { applyNodeHeaders, holdResponseUntil, type ResponseHold } from "./response-hold.js";

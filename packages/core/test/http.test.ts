@@ -11,7 +11,7 @@ import {
   type SessionStore,
   withSession,
 } from "@sessionkit/core";
-import { createNodeHandler, holdResponseUntil } from "@sessionkit/core/node";
+import { createNodeHandler, holdResponseUntil, loopTurn } from "@sessionkit/core/node";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { SECRET } from "./helpers.js";
 import { mapStore } from "./map-store.js";
@@ -100,24 +100,31 @@ describe("createNodeHandler()", () => {
     );
   }
 
-  it("runs the handler of a session loaded without I/O in the turn's check phase, with the turn's other requests", async () => {
-    const sessions = createSessionManager<Data>({ store: mapStore(), secrets: [SECRET] });
-    let handled = false;
-    const handle = createNodeHandler(sessions, (_req, res) => {
-      handled = true;
-      res.end();
+  for (const [load, arrivals, deferred] of [
+    ["under load (two requests arrived in the last turn)", 2, true],
+    ["one request per turn", 1, false],
+  ] as const) {
+    it(`${load}: ${deferred ? "runs the handler of a session loaded without I/O in the turn's check phase, with the turn's other requests" : "runs the handler at once"}`, async () => {
+      for (let i = 0; i < arrivals; i++) loopTurn();
+      await new Promise((resolve) => setImmediate(resolve));
+      const sessions = createSessionManager<Data>({ store: mapStore(), secrets: [SECRET] });
+      let handled = false;
+      const handle = createNodeHandler(sessions, (_req, res) => {
+        handled = true;
+        res.end();
+      });
+      const req = new IncomingMessage(new Socket());
+      req.headers = {};
+      // The manager hands every load of one request the same promise: the
+      // handler's continuation is settled before this one.
+      const loaded = sessions.load(req);
+      handle(req, new ServerResponse(req));
+      await loaded;
+      expect(handled).toBe(!deferred);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(handled).toBe(true);
     });
-    const req = new IncomingMessage(new Socket());
-    req.headers = {};
-    // The manager hands every load of one request the same promise: the
-    // handler's continuation is settled before this one.
-    const loaded = sessions.load(req);
-    handle(req, new ServerResponse(req));
-    await loaded;
-    expect(handled).toBe(false);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(handled).toBe(true);
-  });
+  }
 
   it("commits before the response is sent and keeps the handler's own cookies (A10, A24)", async () => {
     const store = mapStore();

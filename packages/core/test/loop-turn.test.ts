@@ -1,11 +1,26 @@
-// loopTurn and resumeInTurn (@sessionkit/core/node): a request whose session
-// loaded within the turn it arrived in continues on that turn's check phase;
-// one whose load waited for I/O continues at once.
+// loopTurn, resumeInTurn and defersInTurn (@sessionkit/core/node): under load
+// (more than one request arrived in the last turn counted), a request whose
+// session loaded within the turn it arrived in continues on that turn's check
+// phase; one whose load waited for I/O, or any request of a server that gets
+// one request per turn, continues at once.
 import { AsyncLocalStorage } from "node:async_hooks";
-import { loopTurn, resumeInTurn, stillInTurn } from "@sessionkit/core/node";
+import { defersInTurn, loopTurn, resumeInTurn } from "@sessionkit/core/node";
 import { describe, expect, it } from "vitest";
 
 const checkPhase = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Ends a turn in which two requests arrived: the next turn is under load. */
+async function underLoad(): Promise<void> {
+  loopTurn();
+  loopTurn();
+  await checkPhase();
+}
+
+/** Ends a turn in which one request arrived: the next turn is not under load. */
+async function oneAtATime(): Promise<void> {
+  loopTurn();
+  await checkPhase();
+}
 
 describe("loopTurn()", () => {
   it("answers the same number within one turn and a larger one in the next", async () => {
@@ -19,7 +34,8 @@ describe("loopTurn()", () => {
 });
 
 describe("resumeInTurn()", () => {
-  it("within the turn the request arrived in, continues on its check phase, after the microtasks", async () => {
+  it("under load, within the turn the request arrived in, continues on its check phase, after the microtasks", async () => {
+    await underLoad();
     const arrived = loopTurn();
     const order: string[] = [];
     resumeInTurn(arrived, (value) => order.push(`resumed with ${value}`), 1);
@@ -30,7 +46,8 @@ describe("resumeInTurn()", () => {
     expect(order).toEqual(["returned", "microtasks ran", "resumed with 1"]);
   });
 
-  it("once that turn is over (the load waited for I/O), continues at once", async () => {
+  it("under load, once that turn is over (the load waited for I/O), continues at once", async () => {
+    await underLoad();
     const arrived = loopTurn();
     await checkPhase();
     let resumed: number | undefined;
@@ -44,7 +61,22 @@ describe("resumeInTurn()", () => {
     expect(resumed).toBe(2);
   });
 
+  it("when one request arrived in the last turn, continues at once within the turn too", async () => {
+    await oneAtATime();
+    const arrived = loopTurn();
+    let resumed: number | undefined;
+    resumeInTurn(
+      arrived,
+      (value) => {
+        resumed = value;
+      },
+      3,
+    );
+    expect(resumed).toBe(3);
+  });
+
   it("keeps the async context of the caller (AsyncLocalStorage)", async () => {
+    await underLoad();
     const context = new AsyncLocalStorage<string>();
     const seen = await context.run(
       "request 7",
@@ -60,13 +92,22 @@ describe("resumeInTurn()", () => {
   });
 });
 
-describe("stillInTurn()", () => {
-  it("is true while the turn the request arrived in is on, after its microtasks too, and false once it is over", async () => {
+describe("defersInTurn()", () => {
+  it("under load, is true while the turn the request arrived in is on, after its microtasks too, and false once it is over", async () => {
+    await underLoad();
     const arrived = loopTurn();
-    expect(stillInTurn(arrived)).toBe(true);
+    expect(defersInTurn(arrived)).toBe(true);
     await Promise.resolve();
-    expect(stillInTurn(arrived)).toBe(true);
+    expect(defersInTurn(arrived)).toBe(true);
     await checkPhase();
-    expect(stillInTurn(arrived)).toBe(false);
+    expect(defersInTurn(arrived)).toBe(false);
+  });
+
+  it("is false within the turn when one request arrived in the last turn counted, and true again once two did", async () => {
+    await oneAtATime();
+    expect(defersInTurn(loopTurn())).toBe(false);
+    loopTurn(); // a second request arrives in this turn: the next one is under load
+    await checkPhase();
+    expect(defersInTurn(loopTurn())).toBe(true);
   });
 });

@@ -4,6 +4,7 @@ import { IncomingMessage, ServerResponse } from "node:http";
 import { Socket } from "node:net";
 import { Client, SCENARIO_SECRET } from "@sessionkit/adapter-scenarios";
 import { createSessionManager, isSessionError, type SessionStore } from "@sessionkit/core";
+import { loopTurn } from "@sessionkit/core/node";
 import { createMemoryStore } from "@sessionkit/store-memory";
 import { createSqliteStore } from "@sessionkit/store-sqlite";
 import express, { type ErrorRequestHandler } from "express";
@@ -160,24 +161,31 @@ describe.each([
     expect(await browser.json("GET", "/cart")).toEqual({ cart: ["streamed"] });
   });
 
-  it("a request whose session loaded without I/O goes on in the turn's check phase, with the turn's other requests", async () => {
-    const sessions = manager();
-    const middleware = session(sessions);
-    const req = new IncomingMessage(new Socket());
-    req.headers = {};
-    const res = new ServerResponse(req);
-    let resumed = false;
-    // The manager hands every load of one request the same promise: the
-    // middleware's continuation is settled before this one.
-    const loaded = sessions.load(req);
-    middleware(req, res, () => {
-      resumed = true;
+  for (const [load, arrivals, deferred] of [
+    ["under load (two requests arrived in the last turn)", 2, true],
+    ["one request per turn", 1, false],
+  ] as const) {
+    it(`${load}: ${deferred ? "a request whose session loaded without I/O goes on in the turn's check phase, with the turn's other requests" : "a request goes on at once"}`, async () => {
+      for (let i = 0; i < arrivals; i++) loopTurn();
+      await new Promise((resolve) => setImmediate(resolve));
+      const sessions = manager();
+      const middleware = session(sessions);
+      const req = new IncomingMessage(new Socket());
+      req.headers = {};
+      const res = new ServerResponse(req);
+      let resumed = false;
+      // The manager hands every load of one request the same promise: the
+      // middleware's continuation is settled before this one.
+      const loaded = sessions.load(req);
+      middleware(req, res, () => {
+        resumed = true;
+      });
+      await loaded;
+      expect(resumed).toBe(!deferred);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(resumed).toBe(true);
     });
-    await loaded;
-    expect(resumed).toBe(false);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(resumed).toBe(true);
-  });
+  }
 
   it("the route runs in the request's async context (AsyncLocalStorage), also when its session loaded without I/O", async () => {
     const app = create();
@@ -189,6 +197,11 @@ describe.each([
       res.send(req.session.get("cart")?.[0]);
     });
     const browser = await start(app);
+    // Under load (two requests arrived in the last turn counted): the first
+    // request to arrive goes on in the check phase.
+    loopTurn();
+    loopTurn();
+    await new Promise((resolve) => setImmediate(resolve));
     const answers = await Promise.all(
       ["a", "b", "c"].map(async (id) => (await browser.request("GET", `/traced/${id}`)).text()),
     );

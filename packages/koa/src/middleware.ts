@@ -9,7 +9,7 @@ import {
   type SessionManagerFor,
   slotState,
 } from "@sessionkit/core/adapter";
-import { applyNodeHeaders, loopTurn, stillInTurn } from "@sessionkit/core/node";
+import { applyNodeHeaders, defersInTurn, loopTurn } from "@sessionkit/core/node";
 import type { Context, Middleware } from "koa";
 
 /**
@@ -136,7 +136,7 @@ export function session<Name extends keyof ContextSessions & string = "session">
     }
     // A load that needed no I/O continues on this turn's check phase, with
     // the turn's other requests; one that waited for I/O goes on at once.
-    if (stillInTurn(arrived)) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (defersInTurn(arrived)) await new Promise<void>((resolve) => setImmediate(resolve));
     const slot = ctx as unknown as Record<string, unknown>;
     const state = slotState(slot[sessionName], current, ADAPTER, `ctx.${sessionName}`);
     if (state instanceof TypeError) throw raise(ctx, state);

@@ -14,6 +14,7 @@ import {
   SessionError,
   type SessionStore,
 } from "@sessionkit/core";
+import { loopTurn } from "@sessionkit/core/node";
 import { createMemoryStore } from "@sessionkit/store-memory";
 import Koa from "koa";
 import Koa2 from "koa2";
@@ -53,25 +54,32 @@ it("koa2 really is Koa 2 and koa is Koa 3", () => {
   expect((require("koa/package.json") as { version: string }).version).toMatch(/^3\./);
 });
 
-it("a request whose session loaded without I/O goes on in the turn's check phase, with the turn's other requests", async () => {
-  const sessions = manager("sid_turn");
-  const req = new IncomingMessage(new Socket());
-  req.headers = {};
-  const ctx = { req, res: new ServerResponse(req) } as unknown as Koa.Context;
-  let resumed = false;
-  // The manager hands every load of one request the same promise: the
-  // middleware's continuation is settled before this one.
-  const loaded = sessions.load(req);
-  const handled = session(sessions)(ctx, async () => {
-    resumed = true;
+for (const [load, arrivals, deferred] of [
+  ["under load (two requests arrived in the last turn)", 2, true],
+  ["one request per turn", 1, false],
+] as const) {
+  it(`${load}: ${deferred ? "a request whose session loaded without I/O goes on in the turn's check phase, with the turn's other requests" : "a request goes on at once"}`, async () => {
+    for (let i = 0; i < arrivals; i++) loopTurn();
+    await new Promise((resolve) => setImmediate(resolve));
+    const sessions = manager("sid_turn");
+    const req = new IncomingMessage(new Socket());
+    req.headers = {};
+    const ctx = { req, res: new ServerResponse(req) } as unknown as Koa.Context;
+    let resumed = false;
+    // The manager hands every load of one request the same promise: the
+    // middleware's continuation is settled before this one.
+    const loaded = sessions.load(req);
+    const handled = session(sessions)(ctx, async () => {
+      resumed = true;
+    });
+    await loaded;
+    await Promise.resolve();
+    expect(resumed).toBe(!deferred);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(resumed).toBe(true);
+    await handled;
   });
-  await loaded;
-  await Promise.resolve();
-  expect(resumed).toBe(false);
-  await new Promise((resolve) => setImmediate(resolve));
-  expect(resumed).toBe(true);
-  await handled;
-});
+}
 
 for (const [label, Framework] of [
   ["Koa 3", Koa],
