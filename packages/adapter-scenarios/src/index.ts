@@ -50,3 +50,4 @@ export { describeAdapterScenarios } from "./describe.js";
 export type { AdapterScenarioOptions } from "./harness.js";
 export * from "./routes.js";
 export * from "./stores.js";
+export { afterTurnWith, TURN_LOADS } from "./turns.js";

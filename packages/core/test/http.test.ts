@@ -11,9 +11,9 @@ import {
   type SessionStore,
   withSession,
 } from "@sessionkit/core";
-import { createNodeHandler, holdResponseUntil, loopTurn } from "@sessionkit/core/node";
+import { createNodeHandler, holdResponseUntil } from "@sessionkit/core/node";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { SECRET } from "./helpers.js";
+import { afterTurnWith, SECRET, TURN_LOADS } from "./helpers.js";
 import { mapStore } from "./map-store.js";
 
 interface Data {
@@ -100,13 +100,9 @@ describe("createNodeHandler()", () => {
     );
   }
 
-  for (const [load, arrivals, deferred] of [
-    ["under load (two requests arrived in the last turn)", 2, true],
-    ["one request per turn", 1, false],
-  ] as const) {
-    it(`${load}: ${deferred ? "runs the handler of a session loaded without I/O in the turn's check phase, with the turn's other requests" : "runs the handler at once"}`, async () => {
-      for (let i = 0; i < arrivals; i++) loopTurn();
-      await new Promise((resolve) => setImmediate(resolve));
+  for (const { name, arrivals, deferred } of TURN_LOADS) {
+    it(`${name}: ${deferred ? "runs the handler of a session loaded without I/O in the turn's check phase, with the turn's other requests" : "runs the handler at once"}`, async () => {
+      await afterTurnWith(arrivals);
       const sessions = createSessionManager<Data>({ store: mapStore(), secrets: [SECRET] });
       let handled = false;
       const handle = createNodeHandler(sessions, (_req, res) => {

@@ -6,21 +6,14 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { defersInTurn, loopTurn, resumeInTurn } from "@sessionkit/core/node";
 import { describe, expect, it } from "vitest";
+import { afterTurnWith } from "./helpers.js";
 
 const checkPhase = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Ends a turn in which two requests arrived: the next turn is under load. */
-async function underLoad(): Promise<void> {
-  loopTurn();
-  loopTurn();
-  await checkPhase();
-}
-
+const underLoad = () => afterTurnWith(2);
 /** Ends a turn in which one request arrived: the next turn is not under load. */
-async function oneAtATime(): Promise<void> {
-  loopTurn();
-  await checkPhase();
-}
+const oneAtATime = () => afterTurnWith(1);
 
 describe("loopTurn()", () => {
   it("answers the same number within one turn and a larger one in the next", async () => {
@@ -49,6 +42,7 @@ describe("resumeInTurn()", () => {
   it("under load, once that turn is over (the load waited for I/O), continues at once", async () => {
     await underLoad();
     const arrived = loopTurn();
+    loopTurn(); // another request of that turn: the load stays on
     await checkPhase();
     let resumed: number | undefined;
     resumeInTurn(
@@ -96,10 +90,12 @@ describe("defersInTurn()", () => {
   it("under load, is true while the turn the request arrived in is on, after its microtasks too, and false once it is over", async () => {
     await underLoad();
     const arrived = loopTurn();
+    loopTurn(); // another request of that turn: the load stays on
     expect(defersInTurn(arrived)).toBe(true);
     await Promise.resolve();
     expect(defersInTurn(arrived)).toBe(true);
     await checkPhase();
+    expect(defersInTurn(loopTurn())).toBe(true);
     expect(defersInTurn(arrived)).toBe(false);
   });
 

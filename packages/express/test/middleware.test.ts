@@ -2,9 +2,8 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { IncomingMessage, ServerResponse } from "node:http";
 import { Socket } from "node:net";
-import { Client, SCENARIO_SECRET } from "@sessionkit/adapter-scenarios";
+import { afterTurnWith, Client, SCENARIO_SECRET, TURN_LOADS } from "@sessionkit/adapter-scenarios";
 import { createSessionManager, isSessionError, type SessionStore } from "@sessionkit/core";
-import { loopTurn } from "@sessionkit/core/node";
 import { createMemoryStore } from "@sessionkit/store-memory";
 import { createSqliteStore } from "@sessionkit/store-sqlite";
 import express, { type ErrorRequestHandler } from "express";
@@ -161,13 +160,9 @@ describe.each([
     expect(await browser.json("GET", "/cart")).toEqual({ cart: ["streamed"] });
   });
 
-  for (const [load, arrivals, deferred] of [
-    ["under load (two requests arrived in the last turn)", 2, true],
-    ["one request per turn", 1, false],
-  ] as const) {
-    it(`${load}: ${deferred ? "a request whose session loaded without I/O goes on in the turn's check phase, with the turn's other requests" : "a request goes on at once"}`, async () => {
-      for (let i = 0; i < arrivals; i++) loopTurn();
-      await new Promise((resolve) => setImmediate(resolve));
+  for (const { name, arrivals, deferred } of TURN_LOADS) {
+    it(`${name}: ${deferred ? "a request whose session loaded without I/O goes on in the turn's check phase, with the turn's other requests" : "a request goes on at once"}`, async () => {
+      await afterTurnWith(arrivals);
       const sessions = manager();
       const middleware = session(sessions);
       const req = new IncomingMessage(new Socket());
@@ -199,9 +194,7 @@ describe.each([
     const browser = await start(app);
     // Under load (two requests arrived in the last turn counted): the first
     // request to arrive goes on in the check phase.
-    loopTurn();
-    loopTurn();
-    await new Promise((resolve) => setImmediate(resolve));
+    await afterTurnWith(2);
     const answers = await Promise.all(
       ["a", "b", "c"].map(async (id) => (await browser.request("GET", `/traced/${id}`)).text()),
     );

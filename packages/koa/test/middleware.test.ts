@@ -5,7 +5,12 @@ import { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { Socket } from "node:net";
 import { Readable } from "node:stream";
-import { type RunningApp, SCENARIO_SECRET } from "@sessionkit/adapter-scenarios";
+import {
+  afterTurnWith,
+  type RunningApp,
+  SCENARIO_SECRET,
+  TURN_LOADS,
+} from "@sessionkit/adapter-scenarios";
 import {
   createSessionManager,
   ErrorCode,
@@ -14,7 +19,6 @@ import {
   SessionError,
   type SessionStore,
 } from "@sessionkit/core";
-import { loopTurn } from "@sessionkit/core/node";
 import { createMemoryStore } from "@sessionkit/store-memory";
 import Koa from "koa";
 import Koa2 from "koa2";
@@ -54,13 +58,9 @@ it("koa2 really is Koa 2 and koa is Koa 3", () => {
   expect((require("koa/package.json") as { version: string }).version).toMatch(/^3\./);
 });
 
-for (const [load, arrivals, deferred] of [
-  ["under load (two requests arrived in the last turn)", 2, true],
-  ["one request per turn", 1, false],
-] as const) {
-  it(`${load}: ${deferred ? "a request whose session loaded without I/O goes on in the turn's check phase, with the turn's other requests" : "a request goes on at once"}`, async () => {
-    for (let i = 0; i < arrivals; i++) loopTurn();
-    await new Promise((resolve) => setImmediate(resolve));
+for (const { name, arrivals, deferred } of TURN_LOADS) {
+  it(`${name}: ${deferred ? "a request whose session loaded without I/O goes on in the turn's check phase, with the turn's other requests" : "a request goes on at once"}`, async () => {
+    await afterTurnWith(arrivals);
     const sessions = manager("sid_turn");
     const req = new IncomingMessage(new Socket());
     req.headers = {};
