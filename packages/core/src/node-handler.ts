@@ -75,8 +75,8 @@ export function createNodeHandler<Data extends object, Flash extends object>(
       // synchronous answer takes no promise.
       if (isThenable(answered)) Promise.resolve(answered).then(undefined, failed);
     };
-    // A load that needed no I/O answers on this turn's check phase, with the
-    // turn's other requests (resumeInTurn).
+    // Under load, a load that needed no I/O answers on this turn's check
+    // phase, with the turn's other requests (resumeInTurn).
     loading.then(
       (session) => resumeInTurn(arrived, answer, session),
       (error: unknown) => fail(res, error),

@@ -172,8 +172,8 @@ export function session<Data extends object, Flash extends object, Name extends 
       }
       next();
     };
-    // A load that needed no I/O continues on this turn's check phase, with
-    // the turn's other requests (resumeInTurn).
+    // Under load, a load that needed no I/O continues on this turn's check
+    // phase, with the turn's other requests (resumeInTurn).
     manager
       .load(req)
       .then((loadedSession) => resumeInTurn(arrived, onLoaded, loadedSession), raise);

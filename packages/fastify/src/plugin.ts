@@ -169,8 +169,8 @@ async function plugin(app: FastifyInstance, options: SessionPluginOptions): Prom
       }
       done();
     };
-    // A load that needed no I/O continues on this turn's check phase, with
-    // the turn's other requests (resumeInTurn).
+    // Under load, a load that needed no I/O continues on this turn's check
+    // phase, with the turn's other requests (resumeInTurn).
     manager.load(request.raw).then((session) => resumeInTurn(arrived, loaded, session), failed);
   });
 

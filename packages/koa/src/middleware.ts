@@ -134,8 +134,9 @@ export function session<Name extends keyof ContextSessions & string = "session">
     } catch (error) {
       throw raise(ctx, error);
     }
-    // A load that needed no I/O continues on this turn's check phase, with
-    // the turn's other requests; one that waited for I/O goes on at once.
+    // Under load, a load that needed no I/O continues on this turn's check
+    // phase, with the turn's other requests; otherwise next() runs at once
+    // (defersInTurn).
     if (defersInTurn(arrived)) await new Promise<void>((resolve) => setImmediate(resolve));
     const slot = ctx as unknown as Record<string, unknown>;
     const state = slotState(slot[sessionName], current, ADAPTER, `ctx.${sessionName}`);
