@@ -15,6 +15,19 @@ const underLoad = () => afterTurnWith(2);
 /** Ends a turn in which one request arrived: the next turn is not under load. */
 const oneAtATime = () => afterTurnWith(1);
 
+/** What `resumeInTurn` handed its `next` before returning: `undefined` when it deferred. */
+function resumedAtOnce(arrived: number, value: number): number | undefined {
+  let resumed: number | undefined;
+  resumeInTurn(
+    arrived,
+    (handed) => {
+      resumed = handed;
+    },
+    value,
+  );
+  return resumed;
+}
+
 describe("loopTurn()", () => {
   it("answers the same number within one turn and a larger one in the next", async () => {
     const first = loopTurn();
@@ -44,29 +57,12 @@ describe("resumeInTurn()", () => {
     const arrived = loopTurn();
     loopTurn(); // another request of that turn: the load stays on
     await checkPhase();
-    let resumed: number | undefined;
-    resumeInTurn(
-      arrived,
-      (value) => {
-        resumed = value;
-      },
-      2,
-    );
-    expect(resumed).toBe(2);
+    expect(resumedAtOnce(arrived, 2)).toBe(2);
   });
 
   it("when one request arrived in the last turn, continues at once within the turn too", async () => {
     await oneAtATime();
-    const arrived = loopTurn();
-    let resumed: number | undefined;
-    resumeInTurn(
-      arrived,
-      (value) => {
-        resumed = value;
-      },
-      3,
-    );
-    expect(resumed).toBe(3);
+    expect(resumedAtOnce(loopTurn(), 3)).toBe(3);
   });
 
   it("keeps the async context of the caller (AsyncLocalStorage)", async () => {
