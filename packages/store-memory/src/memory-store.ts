@@ -44,13 +44,10 @@ export interface MemoryStoreOptions extends Omit<GcStoreOptions, "operationTimeo
 export interface MemoryStore extends StoreWith<OptionalStoreMethod> {}
 
 function copy(record: SessionRecord): SessionRecord {
-  const out: SessionRecord = {
-    payload: record.payload,
-    expiresAt: record.expiresAt,
-    createdAt: record.createdAt,
-    version: record.version,
-  };
-  return record.userId === undefined ? out : { ...out, userId: record.userId };
+  const { payload, expiresAt, createdAt, version, userId } = record;
+  return userId === undefined
+    ? { payload, expiresAt, createdAt, version }
+    : { payload, expiresAt, createdAt, version, userId };
 }
 
 /**
@@ -88,57 +85,123 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   }) as MemoryStore;
 }
 
-/** The storage logic: two Maps, and JavaScript's run-to-completion for atomicity. */
-function memoryBackend(maxEntries: number, now: () => number): StoreBackend {
-  // Map iteration order is insertion order: re-inserting on use makes the
-  // first entry the least recently used one.
-  const records = new Map<string, SessionRecord>();
-  const byUser = new Map<string, Set<string>>();
+/**
+ * A stored record in the recency list: the least recently used entry is the
+ * list's head, the most recently used its tail.
+ */
+interface Entry {
+  readonly key: string;
+  record: SessionRecord;
+  older: Entry | undefined;
+  newer: Entry | undefined;
+}
 
-  const remove = (key: string): void => {
-    const record = records.get(key);
-    if (record === undefined) return;
-    records.delete(key);
-    if (record.userId === undefined) return;
-    const keys = byUser.get(record.userId);
-    keys?.delete(key);
-    if (keys?.size === 0) byUser.delete(record.userId);
+/**
+ * The storage logic: a Map of entries linked in order of use, an index by
+ * user, and JavaScript's run-to-completion for atomicity. Marking an entry
+ * used relinks it in place, a few field writes; keeping the order in the
+ * Map's instead (deleting and re-inserting the key on every read and write)
+ * cost more than the lookup itself.
+ */
+function memoryBackend(maxEntries: number, now: () => number): StoreBackend {
+  const records = new Map<string, Entry>();
+  const byUser = new Map<string, Set<string>>();
+  let oldest: Entry | undefined;
+  let newest: Entry | undefined;
+
+  const unlink = (entry: Entry): void => {
+    if (entry.older === undefined) oldest = entry.newer;
+    else entry.older.newer = entry.newer;
+    if (entry.newer === undefined) newest = entry.older;
+    else entry.newer.older = entry.older;
+    entry.older = undefined;
+    entry.newer = undefined;
   };
-  /** The live record, deleting it when expired (so a clock going back revives nothing). */
-  const live = (key: string): SessionRecord | undefined => {
-    const record = records.get(key);
-    if (record === undefined) return undefined;
-    if (record.expiresAt <= now()) {
-      remove(key);
+  const append = (entry: Entry): void => {
+    entry.older = newest;
+    if (newest === undefined) oldest = entry;
+    else newest.newer = entry;
+    newest = entry;
+  };
+  /** Marks an entry the most recently used. */
+  const use = (entry: Entry): void => {
+    if (entry === newest) return;
+    unlink(entry);
+    append(entry);
+  };
+  const index = (userId: string | undefined, key: string): void => {
+    if (userId === undefined) return;
+    let keys = byUser.get(userId);
+    if (keys === undefined) {
+      keys = new Set();
+      byUser.set(userId, keys);
+    }
+    keys.add(key);
+  };
+  const unindex = (userId: string | undefined, key: string): void => {
+    if (userId === undefined) return;
+    const keys = byUser.get(userId);
+    keys?.delete(key);
+    if (keys?.size === 0) byUser.delete(userId);
+  };
+  const removeEntry = (entry: Entry): void => {
+    records.delete(entry.key);
+    unlink(entry);
+    unindex(entry.record.userId, entry.key);
+  };
+  const remove = (key: string): void => {
+    const entry = records.get(key);
+    if (entry !== undefined) removeEntry(entry);
+  };
+  /** The live entry, deleting it when expired (so a clock going back revives nothing). */
+  const live = (key: string): Entry | undefined => {
+    const entry = records.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.record.expiresAt <= now()) {
+      removeEntry(entry);
       return undefined;
     }
-    return record;
+    return entry;
   };
-  /** Stores a record, or removes the key when the record is already expired. */
-  const put = (key: string, record: SessionRecord): void => {
-    remove(key);
-    if (record.expiresAt <= now()) return;
-    records.set(key, Object.freeze(copy(record)));
-    if (record.userId !== undefined) {
-      let keys = byUser.get(record.userId);
-      if (keys === undefined) {
-        keys = new Set();
-        byUser.set(record.userId, keys);
+  /**
+   * Stores a copy of a record under `key` as the most recently used, or
+   * removes the key when the record is already expired; past `maxEntries`,
+   * the least recently used go. `entry` is the key's live entry, which the
+   * caller has just looked up (`undefined` when there is none).
+   */
+  const put = (key: string, record: SessionRecord, entry: Entry | undefined): void => {
+    if (record.expiresAt <= now()) {
+      if (entry !== undefined) removeEntry(entry);
+      return;
+    }
+    const stored = Object.freeze(copy(record));
+    if (entry !== undefined) {
+      if (entry.record.userId !== stored.userId) {
+        unindex(entry.record.userId, key);
+        index(stored.userId, key);
       }
-      keys.add(key);
+      entry.record = stored;
+      use(entry);
+      return;
     }
-    while (records.size > maxEntries) {
-      const oldest = records.keys().next().value;
-      if (oldest === undefined) break;
-      remove(oldest);
-    }
+    const added: Entry = { key, record: stored, older: undefined, newer: undefined };
+    records.set(key, added);
+    append(added);
+    index(stored.userId, key);
+    while (records.size > maxEntries && oldest !== undefined) removeEntry(oldest);
+  };
+  const forgetAll = (): void => {
+    records.clear();
+    byUser.clear();
+    oldest = undefined;
+    newest = undefined;
   };
   const sweep = (): number => {
     const t = now();
     let removed = 0;
-    for (const [key, record] of records) {
-      if (record.expiresAt <= t) {
-        remove(key);
+    for (const entry of records.values()) {
+      if (entry.record.expiresAt <= t) {
+        removeEntry(entry);
         removed++;
       }
     }
@@ -147,18 +210,16 @@ function memoryBackend(maxEntries: number, now: () => number): StoreBackend {
 
   return {
     async get(key) {
-      const record = live(key);
-      if (record === undefined) return null;
-      // Moved to the end: the least recently used record is always the first.
-      records.delete(key);
-      records.set(key, record);
-      return copy(record);
+      const entry = live(key);
+      if (entry === undefined) return null;
+      use(entry);
+      return copy(entry.record);
     },
 
     async set(key, record, ifVersion) {
       const current = live(key);
-      if ((current?.version ?? 0) !== ifVersion) return false;
-      put(key, record);
+      if ((current?.record.version ?? 0) !== ifVersion) return false;
+      put(key, record, current);
       return true;
     },
 
@@ -167,28 +228,29 @@ function memoryBackend(maxEntries: number, now: () => number): StoreBackend {
     },
 
     async touch(key, expiresAt, ifVersion) {
-      const current = live(key);
-      if (current === undefined) return false;
+      const entry = live(key);
+      if (entry === undefined) return false;
+      const current = entry.record;
       if (ifVersion !== undefined && current.version !== ifVersion) return false;
-      if (expiresAt > current.expiresAt) put(key, { ...current, expiresAt });
+      if (expiresAt > current.expiresAt) put(key, { ...current, expiresAt }, entry);
       return true;
     },
 
     async rename(oldKey, newKey, record, ifVersion) {
-      const current = live(oldKey);
-      if (current === undefined) return "missing";
-      if (ifVersion !== undefined && current.version !== ifVersion) return "missing";
+      const entry = live(oldKey);
+      if (entry === undefined) return "missing";
+      if (ifVersion !== undefined && entry.record.version !== ifVersion) return "missing";
       if (live(newKey) !== undefined) return "taken";
-      remove(oldKey);
-      put(newKey, record);
+      removeEntry(entry);
+      put(newKey, record, undefined);
       return "moved";
     },
 
     async listByUser(userId) {
       const out: StoredSession[] = [];
       for (const key of [...(byUser.get(userId) ?? [])]) {
-        const record = live(key);
-        if (record !== undefined) out.push({ key, record: copy(record) });
+        const entry = live(key);
+        if (entry !== undefined) out.push({ key, record: copy(entry.record) });
       }
       return out;
     },
@@ -209,14 +271,13 @@ function memoryBackend(maxEntries: number, now: () => number): StoreBackend {
     },
 
     async clear() {
-      records.clear();
-      byUser.clear();
+      forgetAll();
     },
 
     async keys(cursor, limit) {
       // The cursor is the last key returned: keys are listed in sorted order,
-      // so a key live throughout the listing is never skipped, whatever moves
-      // to the end of the Map on use meanwhile.
+      // so a key live throughout the listing is never skipped, whatever is
+      // added, used or removed meanwhile.
       if (cursor !== null && !isStoreKey(cursor)) {
         throw storeArgumentError(NAME, "keys(): cursor must be null or a cursor keys() returned");
       }
@@ -228,8 +289,8 @@ function memoryBackend(maxEntries: number, now: () => number): StoreBackend {
       for (let i = start < 0 ? all.length : start; i < all.length && page.length < limit; i++) {
         const key = all[i] as string;
         last = key;
-        const record = records.get(key);
-        if (record !== undefined && record.expiresAt > t) page.push(key);
+        const entry = records.get(key);
+        if (entry !== undefined && entry.record.expiresAt > t) page.push(key);
       }
       const done = last === undefined || last === all[all.length - 1];
       return { keys: page, cursor: done ? null : (last as string) };
@@ -241,8 +302,7 @@ function memoryBackend(maxEntries: number, now: () => number): StoreBackend {
 
     async close() {
       // Every later call is refused, so the records can go now.
-      records.clear();
-      byUser.clear();
+      forgetAll();
     },
   };
 }

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { makeRecord, randomKey } from "@sessionkit/conformance";
-import { createStoreRegistry } from "@sessionkit/core";
+import { createStoreRegistry, type SessionRecord } from "@sessionkit/core";
 import {
   createMemoryStore,
   type MemoryStoreOptions,
@@ -36,6 +36,97 @@ describe("createMemoryStore() (A34)", () => {
     expect(await store.get(a)).not.toBeNull();
     expect(await store.get(c)).not.toBeNull();
     expect(await store.get(d)).not.toBeNull();
+  });
+
+  it("evicts in order of use across random sequences of every write and read, as a reference model does", async () => {
+    // A small seeded generator: each seed is one reproducible sequence.
+    const generator = (seed: number) => () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+    };
+    const keys = Array.from({ length: 8 }, () => randomKey());
+    const users = ["ann", "bob", undefined];
+    for (let seed = 1; seed <= 20; seed++) {
+      const random = generator(seed);
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+      let now = 1_000_000;
+      const store = createMemoryStore({ maxEntries: 4, gcIntervalMs: false, now: () => now });
+      // The model: live records, least recently used first.
+      let model: { key: string; record: SessionRecord }[] = [];
+      const find = (key: string) => model.find((entry) => entry.key === key);
+      const drop = (key: string) => {
+        model = model.filter((entry) => entry.key !== key);
+      };
+      const live = (key: string) => {
+        const entry = find(key);
+        if (entry !== undefined && entry.record.expiresAt <= now) drop(key);
+        return entry !== undefined && entry.record.expiresAt > now ? entry : undefined;
+      };
+      const put = (key: string, record: SessionRecord) => {
+        drop(key);
+        if (record.expiresAt <= now) return;
+        model.push({ key, record });
+        while (model.length > 4) model.shift();
+      };
+      for (let step = 0; step < 300; step++) {
+        const key = pick(keys);
+        const operation = pick(["get", "set", "set", "destroy", "touch", "rename", "tick"]);
+        if (operation === "get") {
+          const entry = live(key);
+          if (entry !== undefined) put(key, entry.record);
+          expect((await store.get(key))?.version).toBe(entry?.record.version);
+        } else if (operation === "set") {
+          const version = live(key)?.record.version ?? 0;
+          const userId = pick(users);
+          const record = makeRecord(
+            { version: version + 1, ...(userId === undefined ? {} : { userId }) },
+            Math.floor(random() * 3_000),
+            now,
+          );
+          put(key, record);
+          expect(await store.set(key, record, { ifVersion: version })).toBe(true);
+        } else if (operation === "destroy") {
+          drop(key);
+          await store.destroy(key);
+        } else if (operation === "touch") {
+          const current = live(key)?.record;
+          const expiresAt = now + Math.floor(random() * 3_000);
+          if (current !== undefined && expiresAt > current.expiresAt) {
+            put(key, { ...current, expiresAt });
+          }
+          expect(await store.touch(key, expiresAt)).toBe(current !== undefined);
+        } else if (operation === "rename") {
+          const to = pick(keys.filter((other) => other !== key));
+          const current = live(key)?.record;
+          const next = makeRecord({ version: (current?.version ?? 0) + 1 }, 2_000, now);
+          const renamed = store.rename(key, to, next).catch((error: unknown) => error);
+          if (current === undefined) expect(await renamed).toBe(false);
+          else if (live(to) !== undefined) expect(await renamed).toBeInstanceOf(TypeError);
+          else {
+            drop(key);
+            put(to, next);
+            expect(await renamed).toBe(true);
+          }
+        } else {
+          now += Math.floor(random() * 1_000);
+        }
+        const expected = model.filter((entry) => entry.record.expiresAt > now);
+        const listed = await store.keys({ limit: 10 });
+        expect(listed.keys).toEqual(expected.map((entry) => entry.key).sort());
+        for (const userId of ["ann", "bob"]) {
+          const owned = expected.filter((entry) => entry.record.userId === userId);
+          // listByUser deletes the user's expired records, as every read does.
+          for (const entry of [...model]) if (entry.record.userId === userId) live(entry.key);
+          const found = await store.listByUser(userId);
+          expect(found.map((session) => session.key).sort()).toEqual(
+            owned.map((entry) => entry.key).sort(),
+          );
+        }
+      }
+      await store.close();
+    }
   });
 
   it("get(key) reads the now option at call time and deletes an expired record, so a clock going back revives nothing (A20)", async () => {
