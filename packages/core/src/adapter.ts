@@ -36,3 +36,4 @@ export {
   SessionHttpError,
 } from "./http-errors.js";
 export { type ObjectSlot, objectSlot } from "./object-slot.js";
+export { commitForResponse } from "./session.js";

@@ -2,10 +2,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { logFailure, reportLast } from "./adapter-kit.js";
 import { loopTurn, resumeInTurn } from "./loop-turn.js";
 import { holdResponseUntil, sendBareError } from "./response-hold.js";
+import { commitForResponse } from "./session.js";
 import { isThenable } from "./thenable.js";
-import type { CommitResult, ResponseHeader, Session, SessionManager } from "./types.js";
-
-const headersOf = (result: CommitResult): readonly ResponseHeader[] => result.headers;
+import type { Session, SessionManager } from "./types.js";
 
 /** Options of {@link createNodeHandler}. */
 export interface NodeHandlerOptions {
@@ -57,7 +56,7 @@ export function createNodeHandler<Data extends object, Flash extends object>(
       return;
     }
     const answer = (session: Session<Data, Flash>): void => {
-      const hold = holdResponseUntil(res, () => session.commit().then(headersOf), onError);
+      const hold = holdResponseUntil(res, () => commitForResponse(session), onError);
       // The handler threw or rejected: nothing of its session changes is saved.
       const failed = (error: unknown): void => {
         hold.cancel();

@@ -7,4 +7,9 @@
  */
 export { defersInTurn, loopTurn, resumeInTurn } from "./loop-turn.js";
 export { createNodeHandler, type NodeHandlerOptions } from "./node-handler.js";
-export { applyNodeHeaders, holdResponseUntil, type ResponseHold } from "./response-hold.js";
+export {
+  applyNodeHeaders,
+  type BeforeSend,
+  holdResponseUntil,
+  type ResponseHold,
+} from "./response-hold.js";

@@ -8,6 +8,7 @@ import {
 import { reportLast } from "./adapter-kit.js";
 import { bareError, errorStatus } from "./http-errors.js";
 import { slotUnder } from "./object-slot.js";
+import { isThenable } from "./thenable.js";
 import type { ResponseHeader } from "./types.js";
 
 /**
@@ -63,6 +64,13 @@ export function sendBareError(res: ServerResponse, error: unknown): void {
   res.end(body);
 }
 
+/**
+ * What a hold runs before the response's first byte: the headers to add, or a
+ * promise of them. Headers answered at once (no promise) let the response go
+ * out within the call that started it.
+ */
+export type BeforeSend = () => readonly ResponseHeader[] | Promise<readonly ResponseHeader[]>;
+
 /** Handle returned by {@link holdResponseUntil}. */
 export interface ResponseHold {
   /** Give up the hold without running `beforeSend` (e.g. the handler threw). Returns whether nothing was sent yet. */
@@ -92,7 +100,7 @@ interface Hold extends ResponseHold, HeldMethods {
 function createHold(
   res: ServerResponse,
   forward: HeldMethods,
-  beforeSend: () => Promise<readonly ResponseHeader[]>,
+  beforeSend: BeforeSend,
   onError: (error: unknown) => void,
 ): Hold {
   const { writeHead, write, end, flushHeaders } = forward;
@@ -113,24 +121,34 @@ function createHold(
     queue = undefined;
     if (calls !== undefined) for (const call of calls) call();
   };
+  const proceed = (headers: readonly ResponseHeader[]): void => {
+    if (state !== "running") return;
+    release();
+    if (!res.headersSent) applyNodeHeaders(res, headers);
+    replay();
+  };
   const start = (): void => {
     if (state !== "holding") return;
     state = "running";
-    beforeSend().then(
-      (headers) => {
-        if (state !== "running") return;
-        release();
-        if (!res.headersSent) applyNodeHeaders(res, headers);
-        replay();
-      },
-      (error: unknown) => {
-        if (state !== "running") return;
-        release();
-        queue = undefined;
-        sendBareError(res, error);
-        reportLast(onError, error);
-      },
-    );
+    let answer: readonly ResponseHeader[] | Promise<readonly ResponseHeader[]>;
+    try {
+      answer = beforeSend();
+    } catch (error) {
+      answer = Promise.reject(error);
+    }
+    // Headers known at once (a commit with nothing to write): the response
+    // goes out in this call, with no promise.
+    if (!isThenable(answer)) {
+      proceed(answer);
+      return;
+    }
+    answer.then(proceed, (error: unknown) => {
+      if (state !== "running") return;
+      release();
+      queue = undefined;
+      sendBareError(res, error);
+      reportLast(onError, error);
+    });
   };
   /** Queues a call while held (and starts `beforeSend`); runs it at once when released. */
   const hold = (call: () => void): void => {
@@ -303,9 +321,12 @@ function prototypeInterception(res: ServerResponse): Interception | undefined {
  * Holds a Node response until `beforeSend` has finished: the first
  * `writeHead`, `write`, `flushHeaders` or `end` runs `beforeSend`, queues the
  * call, then applies the headers it returns and replays the calls in order.
- * If `beforeSend` fails before anything was sent, the queued response is
- * discarded and a bare 503/500/409 goes out instead: never a half-sent
- * response. A held `writeHead(status)` sets `res.statusCode` at once, so
+ * Headers `beforeSend` returns as they are (not as a promise) are applied and
+ * the call goes through at once, within it (`commitForResponse` of
+ * `@sessionkit/core/adapter` answers so for a session with nothing to write).
+ * If `beforeSend` fails (rejects or throws) before anything was sent, the
+ * queued response is discarded and a bare 503/500/409 goes out instead: never
+ * a half-sent response. A held `writeHead(status)` sets `res.statusCode` at once, so
  * `beforeSend` sees the status the response will have. Used by
  * `createNodeHandler` and the Express adapter.
  *
@@ -326,12 +347,12 @@ function prototypeInterception(res: ServerResponse): Interception | undefined {
  * @example
  * ```ts
  * const session = await sessions.load(req);
- * holdResponseUntil(res, async () => (await session.commit()).headers, console.error);
+ * holdResponseUntil(res, () => commitForResponse(session), console.error);
  * ```
  */
 export function holdResponseUntil(
   res: ServerResponse,
-  beforeSend: () => Promise<readonly ResponseHeader[]>,
+  beforeSend: BeforeSend,
   onError: (error: unknown) => void = () => {},
 ): ResponseHold {
   const interception = prototypeInterception(res);

@@ -6,7 +6,7 @@ import { ErrorCode, SessionError } from "./errors.js";
 import { cookieMaxAge, responseHeaders, VARY_ONLY } from "./response-headers.js";
 import type { SessionState } from "./state.js";
 import { MAX_USER_ID_LENGTH } from "./store.js";
-import type { CommitResult, Session, SessionInfo } from "./types.js";
+import type { CommitResult, ResponseHeader, Session, SessionInfo } from "./types.js";
 import { destroyOtherSessions, destroySession, listSessions } from "./user-sessions.js";
 
 /**
@@ -27,6 +27,11 @@ function noCallback(method: string, argument: unknown): void {
 const UNCHANGED_RESULT: Promise<CommitResult> = Promise.resolve(
   Object.freeze({ outcome: "unchanged", headers: VARY_ONLY }),
 );
+
+/** {@link commitForResponse} of a {@link SessionImpl}, set by the class itself. */
+let headersOfCommit: (
+  session: SessionImpl<object, object>,
+) => readonly ResponseHeader[] | Promise<readonly ResponseHeader[]>;
 
 /**
  * The per-request session object handed to handlers: its own copy of the
@@ -238,6 +243,24 @@ export class SessionImpl<Data extends object, Flash extends object>
     return outcome.then((outcome) => ({ outcome, headers: responseHeaders(config, s) }));
   }
 
+  static {
+    headersOfCommit = (session) => session.#commitHeaders();
+  }
+
+  /** {@link commit}'s headers alone: at once when it writes nothing and sends no cookie. */
+  #commitHeaders(): readonly ResponseHeader[] | Promise<readonly ResponseHeader[]> {
+    const config = this.#config;
+    const s = this.#s;
+    let outcome: Promise<CommitResult["outcome"]>;
+    try {
+      outcome = this.#commitState();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (outcome === UNCHANGED && s.cookie === "none") return VARY_ONLY;
+    return outcome.then(() => responseHeaders(config, s));
+  }
+
   #commitState(): Promise<CommitResult["outcome"]> {
     const config = this.#config;
     const s = this.#s;
@@ -266,4 +289,21 @@ export class SessionImpl<Data extends object, Flash extends object>
           },
         );
   }
+}
+
+/**
+ * Commits `session` for a response about to be sent and answers the headers
+ * that response needs, as `session.commit()` then its `headers` would: the
+ * array itself, with no promise, when the commit writes nothing and has no
+ * cookie to send (a read of an unchanged session), so the response can go out
+ * on the spot; otherwise a promise of them once the commit has finished (it
+ * rejects as `commit()` does). A session of another copy of this package is
+ * committed through its `commit()`.
+ */
+export function commitForResponse(
+  session: Session<object, object>,
+): readonly ResponseHeader[] | Promise<readonly ResponseHeader[]> {
+  return session instanceof SessionImpl
+    ? headersOfCommit(session)
+    : session.commit().then((result) => result.headers);
 }

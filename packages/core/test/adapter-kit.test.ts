@@ -6,6 +6,7 @@ import {
   applyHeaders,
   assertManager,
   bareError,
+  commitForResponse,
   errorResponse,
   errorStatus,
   failureReporter,
@@ -18,6 +19,7 @@ import {
 } from "@sessionkit/core/adapter";
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
+import { harness } from "./helpers.js";
 
 const down = () => new SessionError(ErrorCode.STORE_UNAVAILABLE, "store down at 10.0.0.7 (test)");
 const conflict = () => new SessionError(ErrorCode.CONFLICT, "lost a race (test)");
@@ -283,5 +285,53 @@ describe("objectSlot()", () => {
     slot.set(child, "child");
     expect(slot.get(child)).toBe("child");
     expect(slot.get(parent)).toBe("parent");
+  });
+});
+
+describe("commitForResponse(session)", () => {
+  it("answers an unchanged session's headers at once, with no promise and no store call (A24)", async () => {
+    const h = harness<{ visits: number }>();
+    const created = await h.sessions.load(h.request());
+    created.set("visits", 1);
+    const cookie = h.cookieFrom((await created.commit()).headers);
+    const session = await h.sessions.load(h.request(cookie));
+    h.store.reset();
+    expect(session.get("visits")).toBe(1);
+    const headers = commitForResponse(session);
+    expect(headers).toEqual([["Vary", "Cookie"]]);
+    expect(headers).not.toBeInstanceOf(Promise);
+    expect(h.store.calls).toEqual({});
+  });
+
+  it("commits a changed session and answers a promise of what commit() would have sent", async () => {
+    const h = harness<{ visits: number }>();
+    const session = await h.sessions.load(h.request());
+    session.set("visits", 1);
+    const headers = commitForResponse(session);
+    expect(headers).toBeInstanceOf(Promise);
+    const sent = await headers;
+    expect(sent.map(([name]) => name)).toEqual(["Vary", "Set-Cookie", "Cache-Control"]);
+    const again = await h.sessions.load(h.request(h.cookieFrom(sent)));
+    expect(again.get("visits")).toBe(1);
+  });
+
+  it("rejects as commit() does when the store fails, and throws nothing", async () => {
+    const h = harness<{ visits: number }>();
+    const session = await h.sessions.load(h.request());
+    session.set("visits", 1);
+    vi.spyOn(h.store, "set").mockRejectedValue(down());
+    await expect(commitForResponse(session)).rejects.toMatchObject({
+      code: ErrorCode.STORE_UNAVAILABLE,
+    });
+  });
+
+  it("commits a session it does not know (another copy of the package's) through its commit()", async () => {
+    const commit = vi.fn(async () => ({
+      outcome: "unchanged" as const,
+      headers: [["X-Other", "1"] as const],
+    }));
+    const foreign = { commit } as unknown as Parameters<typeof commitForResponse>[0];
+    expect(await commitForResponse(foreign)).toEqual([["X-Other", "1"]]);
+    expect(commit).toHaveBeenCalledOnce();
   });
 });

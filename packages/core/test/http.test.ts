@@ -149,6 +149,29 @@ describe("createNodeHandler()", () => {
     expect(await stored(store)).toBe(1);
   });
 
+  it("sends an unchanged session's response within res.end(), a changed one's once its commit landed (A24)", async () => {
+    const store = mapStore();
+    const sessions = createSessionManager<Data>({ store, secrets: [SECRET] });
+    const sentAtEnd: Record<string, boolean> = {};
+    const url = await listen(
+      createNodeHandler(sessions, (req, res, session) => {
+        if (req.url === "/write") session.set("visits", (session.get("visits") ?? 0) + 1);
+        else session.get("visits");
+        res.end("ok");
+        sentAtEnd[req.url as string] = res.headersSent;
+      }),
+    );
+    const written = await fetch(`${url}/write`);
+    expect(await written.text()).toBe("ok");
+    expect(await stored(store)).toBe(1);
+    const read = await fetch(`${url}/read`, { headers: { cookie: cookieOf(written) } });
+    expect(await read.text()).toBe("ok");
+    expect(read.headers.get("vary")).toBe("Cookie");
+    expect(read.headers.getSetCookie()).toEqual([]);
+    // The read had nothing to write: no promise stood between end() and the wire.
+    expect(sentAtEnd).toEqual({ "/write": false, "/read": true });
+  });
+
   it("merges Vary with the handler's own and replaces the other session headers (A37)", async () => {
     const sessions = createSessionManager<Data>({ store: mapStore(), secrets: [SECRET] });
     const url = await listen(
@@ -539,6 +562,41 @@ describe.each([
     const cookies = response.headers.getSetCookie();
     expect(cookies).toContain("theme=dark; Path=/");
     expect(cookies.filter((cookie) => cookie.startsWith("__Host-sid="))).toHaveLength(1);
+  });
+
+  it("headers beforeSend returns as they are (no promise) go out within the call that sent the response", async () => {
+    const sentAtEnd: boolean[] = [];
+    const url = await listen((_req, res) => {
+      if (replaced) reprototype(res);
+      holdResponseUntil(res, () => [["X-Now", "1"]]);
+      res.end("at once");
+      sentAtEnd.push(res.headersSent);
+    });
+    const response = await fetch(url);
+    expect(await response.text()).toBe("at once");
+    expect(response.headers.get("x-now")).toBe("1");
+    expect(sentAtEnd).toEqual([true]);
+  });
+
+  it("a beforeSend that throws answers bare and reports the error once, as a rejection does", async () => {
+    const errors: unknown[] = [];
+    const url = await listen((_req, res) => {
+      if (replaced) reprototype(res);
+      holdResponseUntil(
+        res,
+        () => {
+          throw new SessionError(ErrorCode.STORE_UNAVAILABLE, "store down (test)");
+        },
+        (error) => errors.push(error),
+      );
+      res.setHeader("X-Handler", "yes");
+      res.end("secret page content");
+    });
+    const response = await fetch(url);
+    expect(response.status).toBe(503);
+    expect(await response.text()).toBe("Service Unavailable");
+    expect(response.headers.get("x-handler")).toBeNull();
+    expect(errors).toMatchObject([{ code: ErrorCode.STORE_UNAVAILABLE }]);
   });
 
   it("cancel() lets the response go out as the handler sends it, without beforeSend", async () => {

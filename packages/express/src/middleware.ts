@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ResponseHeader, Session, SessionData, SessionManager } from "@sessionkit/core";
 import {
   assertManager,
+  commitForResponse,
   type FailureReport,
   failureReporter,
   logFailure,
@@ -212,13 +213,13 @@ function holdForCommit(
   holdResponseUntil(res, () => commitAll(pending, res));
 }
 
-/** What a response that commits nothing adds: no header. */
-const NO_HEADERS: Promise<readonly ResponseHeader[]> = Promise.resolve(Object.freeze([]));
+/** What a response that commits nothing adds: no header, at once. */
+const NO_HEADERS: readonly ResponseHeader[] = Object.freeze([]);
 
-function commitAll(
-  pending: PendingCommit,
-  res: ServerResponse,
-): Promise<readonly ResponseHeader[]> {
+/** The headers the response needs: at once when no commit has anything to write (see `BeforeSend`). */
+type Committed = readonly ResponseHeader[] | Promise<readonly ResponseHeader[]>;
+
+function commitAll(pending: PendingCommit, res: ServerResponse): Committed {
   pending.started = true;
   const { req, entries } = pending;
   if (!failures.shouldCommit(req)) return NO_HEADERS;
@@ -247,16 +248,16 @@ function commitAll(
 function commitOne(
   req: IncomingMessage,
   { session, report }: PendingCommit["entries"][number],
-): Promise<readonly ResponseHeader[]> {
-  return session.commit().then(
-    (result) => result.headers,
-    (error: unknown) => {
-      // The hold answers a bare 503/500/409 instead of the held response.
-      failures.markFailed(req);
-      report(error, req, false);
-      throw error;
-    },
-  );
+): Committed {
+  const headers = commitForResponse(session);
+  // Nothing to write: the response goes out at once.
+  if (!(headers instanceof Promise)) return headers;
+  return headers.then(undefined, (error: unknown) => {
+    // The hold answers a bare 503/500/409 instead of the held response.
+    failures.markFailed(req);
+    report(error, req, false);
+    throw error;
+  });
 }
 
 /** Several managers on one request: committed in the order their middlewares ran. */

@@ -1,8 +1,9 @@
 import type { Readable } from "node:stream";
-import type { Session, SessionManager } from "@sessionkit/core";
+import type { ResponseHeader, Session, SessionManager } from "@sessionkit/core";
 import {
   applyHeaders,
   assertManager,
+  commitForResponse,
   type DeclaredSessions,
   failureReporter,
   logFailure,
@@ -131,12 +132,18 @@ async function plugin(app: FastifyInstance, options: SessionPluginOptions): Prom
   /**
    * Hands a session failure to Fastify's error handling: the request is
    * marked failed, the reply's headers (the app's cookies, another
-   * session's) are dropped, and the returned error is thrown from the hook.
+   * session's) are dropped, the failure reported, and the returned error is
+   * what the hook passes on: a {@link SessionHttpError}, or what the app's
+   * `onError` threw. Never throws.
    */
-  const raise = (request: FastifyRequest, reply: FastifyReply, error: unknown) => {
+  const raise = (request: FastifyRequest, reply: FastifyReply, error: unknown): Error => {
     failures.markFailed(request);
-    report(error, request, frameworkReports);
     for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
+    try {
+      report(error, request, frameworkReports);
+    } catch (thrown) {
+      return thrown as Error; // from the app's onError
+    }
     return new SessionHttpError(error);
   };
   // Fastify 5 refuses reference-type defaults: null, then the real session per
@@ -150,15 +157,7 @@ async function plugin(app: FastifyInstance, options: SessionPluginOptions): Prom
   app.addHook("onRequest", (request, reply, done) => {
     const arrived = loopTurn();
     // Whatever throws here reaches Fastify through done(), never the process.
-    const failed = (error: unknown): void => {
-      let failure: unknown;
-      try {
-        failure = raise(request, reply, error);
-      } catch (thrown) {
-        failure = thrown; // from the app's onError
-      }
-      done(failure as Error);
-    };
+    const failed = (error: unknown): void => done(raise(request, reply, error));
     const loaded = (session: Session<object, object>): void => {
       try {
         sessions.set(request.raw, session);
@@ -183,19 +182,32 @@ async function plugin(app: FastifyInstance, options: SessionPluginOptions): Prom
 
   // onSend runs after the payload is serialised and before the status line
   // and headers are written: the last moment the commit can still change them.
-  app.addHook("onSend", async (request, reply, payload) => {
+  // A callback hook, not an async one: a commit with nothing to write goes on
+  // at once, with no promise.
+  app.addHook("onSend", (request, reply, payload, done) => {
     const session = sessions.get(request.raw);
     sessions.set(request.raw, undefined);
-    if (session === undefined || !failures.shouldCommit(request)) return payload;
-    try {
-      const { headers } = await session.commit();
-      // Most commits answer no header at all (an unchanged session, no cookie due).
-      if (headers.length > 0) applyHeaders(replyHeaders(reply), headers);
-    } catch (error) {
-      discard(payload);
-      throw raise(request, reply, error);
+    if (session === undefined || !failures.shouldCommit(request)) {
+      done(null, payload);
+      return;
     }
-    return payload;
+    const committed = (headers: readonly ResponseHeader[]): void => {
+      try {
+        // Most commits answer no header at all (an unchanged session, no cookie due).
+        if (headers.length > 0) applyHeaders(replyHeaders(reply), headers);
+      } catch (error) {
+        failedCommit(error);
+        return;
+      }
+      done(null, payload);
+    };
+    const failedCommit = (error: unknown): void => {
+      discard(payload);
+      done(raise(request, reply, error));
+    };
+    const headers = commitForResponse(session);
+    if (headers instanceof Promise) headers.then(committed, failedCommit);
+    else committed(headers);
   });
 }
 

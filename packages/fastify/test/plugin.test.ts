@@ -207,6 +207,30 @@ describe("sessionPlugin: failures go through Fastify's error handler", () => {
     expect(String(handled.get("/logger-down"))).toContain("the app's logger is down (test)");
   });
 
+  it("an onError that throws on a failed commit fails only the request, through Fastify's error handling, and sends none of the reply (A24, A30)", async () => {
+    const broken = Fastify();
+    await broken.register(sessionPlugin, {
+      manager: manager("__Host-sid"),
+      onError: () => {
+        throw new Error("the app's logger is down (test)");
+      },
+    });
+    errorHandler(broken);
+    broken.post("/too-big-logger-down", async (request, reply) => {
+      request.session.set("blob", "x".repeat(1000));
+      reply.header("set-cookie", "theme=dark; Path=/");
+      return { secret: "page content" };
+    });
+    const response = await broken.inject({ method: "POST", url: "/too-big-logger-down" });
+    await broken.close();
+    expect(response.statusCode).toBe(500);
+    expect(response.body).toBe("Internal Server Error");
+    expect(response.headers["set-cookie"]).toBeUndefined();
+    expect(String(handled.get("/too-big-logger-down"))).toContain(
+      "the app's logger is down (test)",
+    );
+  });
+
   it("Fastify's default error handler answers a failed load without details (A39)", async () => {
     const cookie = cookieOf(await post("/seed"));
     const broken = Fastify();
