@@ -163,10 +163,15 @@ async function regenerate(config: Config, s: SessionState, now: number): Promise
   const newId = generateSessionId();
   const newKey = storeKeyOf(newId);
   let next: SessionRecord | undefined;
-  await casRetry(config, s, (current) => {
-    next = buildRecord(config, s, encodeContents(config.codec, s.contents), now, current);
-    return move(config, oldKey, newKey, current, next, now);
-  });
+  await casRetry(
+    config,
+    s,
+    (current) => {
+      next = buildRecord(config, s, encodeContents(config.codec, s.contents), now, current);
+      return move(config, oldKey, newKey, current, next, now);
+    },
+    () => undefined,
+  );
   s.regenerate = false;
   return adopt(config, s, newId, newKey, next as SessionRecord, "regenerated");
 }
@@ -175,20 +180,14 @@ function update(config: Config, s: SessionState, payload: string, now: number): 
   const { store } = config;
   const key = s.key as string;
   let next: SessionRecord | undefined;
-  let written: Promise<void>;
-  try {
-    written = casRetry(config, s, (current, retry) => {
-      // After a merge the contents changed: encode them again.
-      const nextPayload = retry === 0 ? payload : encodeContents(config.codec, s.contents);
-      const record = buildRecord(config, s, nextPayload, now, current);
-      next = record;
-      return storeCall(config, "set", () => store.set(key, record, { ifVersion: current.version }));
-    });
-  } catch (error) {
-    // The first record was refused before any store call (size, storability).
-    return Promise.reject(error);
-  }
-  return written.then(() => {
+  const attempt = (current: SessionRecord, retry: number): Promise<boolean> => {
+    // After a merge the contents changed: encode them again.
+    const nextPayload = retry === 0 ? payload : encodeContents(config.codec, s.contents);
+    const record = buildRecord(config, s, nextPayload, now, current);
+    next = record;
+    return storeCall(config, "set", () => store.set(key, record, { ifVersion: current.version }));
+  };
+  const landed = (): Outcome => {
     // s.record is the record the write was conditioned on (after a merge, the
     // one it re-read): a persistent cookie is re-issued when the end moved,
     // as by a touch; the cookie the browser holds covers an end that stayed.
@@ -198,7 +197,13 @@ function update(config: Config, s: SessionState, payload: string, now: number): 
       s.cookie = "set";
     }
     return "updated";
-  });
+  };
+  try {
+    return casRetry(config, s, attempt, landed);
+  } catch (error) {
+    // The first record was refused before any store call (size, storability).
+    return Promise.reject(error);
+  }
 }
 
 async function touchIfDue(config: Config, s: SessionState, now: number): Promise<Outcome> {

@@ -78,19 +78,21 @@ function drop(config: Config, s: SessionState, id: string): SessionError {
 }
 
 /**
- * Runs one compare-and-set write until it lands. After a failed attempt the
- * stored session is re-read and this request's changes merged onto it (so
- * requests changing different keys all survive); a session ended meanwhile
- * closes this one with `CONFLICT`. The first attempt, which nearly always
- * lands, takes no async frame.
+ * Runs one compare-and-set write until it lands, then settles with what
+ * `landed` answers. After a failed attempt the stored session is re-read and
+ * this request's changes merged onto it (so requests changing different keys
+ * all survive); a session ended meanwhile closes this one with `CONFLICT`.
+ * The first attempt, which nearly always lands, takes no async frame, and
+ * `landed` runs in the same step as its answer.
  */
-export function casRetry(
+export function casRetry<T>(
   config: Config,
   s: SessionState,
   attempt: (current: SessionRecord, retry: number) => Promise<boolean>,
-): Promise<void> {
-  return attempt(s.record as SessionRecord, 0).then((landed) =>
-    landed ? undefined : retryAfterConflict(config, s, attempt),
+  landed: () => T,
+): Promise<T> {
+  return attempt(s.record as SessionRecord, 0).then((first) =>
+    first ? landed() : retryAfterConflict(config, s, attempt).then(landed),
   );
 }
 
