@@ -44,7 +44,8 @@ class NodeHeaders implements HeaderTarget {
  * ```
  */
 export function applyNodeHeaders(res: ServerResponse, headers: readonly ResponseHeader[]): void {
-  // Most commits answer no header at all (an unchanged session, no cookie due).
+  // A commit answers at least `Vary: Cookie`; an adapter that commits nothing
+  // (Express, for a failed request) answers no header at all.
   if (headers.length > 0) applyHeaders(new NodeHeaders(res), headers);
 }
 

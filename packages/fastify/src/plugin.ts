@@ -193,8 +193,8 @@ async function plugin(app: FastifyInstance, options: SessionPluginOptions): Prom
     }
     const committed = (headers: readonly ResponseHeader[]): void => {
       try {
-        // Most commits answer no header at all (an unchanged session, no cookie due).
-        if (headers.length > 0) applyHeaders(replyHeaders(reply), headers);
+        // Every commit answers at least `Vary: Cookie`.
+        applyHeaders(replyHeaders(reply), headers);
       } catch (error) {
         failedCommit(error);
         return;
