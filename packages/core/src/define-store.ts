@@ -19,6 +19,7 @@ import {
   isArgumentError,
   storeArgumentError,
 } from "./store-arguments.js";
+import { isThenable } from "./thenable.js";
 
 export { DEFAULT_KEYS_PAGE, MAX_KEYS_PAGE, storeArgumentError } from "./store-arguments.js";
 
@@ -26,10 +27,22 @@ export { DEFAULT_KEYS_PAGE, MAX_KEYS_PAGE, storeArgumentError } from "./store-ar
 export type RenameResult = "moved" | "missing" | "taken";
 
 /**
+ * What a backend method answers: a promise, or, from a backend that has its
+ * answer in the calling step (an in-process `Map`, better-sqlite3), the value
+ * itself. A value saves the promise and the `async` frame of each call; a
+ * throw is handled as a rejection would be. The store {@link defineStore}
+ * returns answers with a promise either way.
+ */
+export type BackendAnswer<T> = T | Promise<T>;
+
+/**
  * A backend's own logic, called by the store {@link defineStore} returns once
  * every argument has been checked and while the store is open. Each method gets
  * valid, already-normalised arguments and only implements the storage; errors
  * it throws are classified by {@link StoreDefinition.classify}.
+ *
+ * A method may answer with a promise or, when it has its answer in the
+ * calling step, with the value itself ({@link BackendAnswer}).
  *
  * The capability manifest is derived from the methods present (`userIndex`
  * from `listByUser` together with `destroyByUser`), so a store cannot declare
@@ -37,13 +50,13 @@ export type RenameResult = "moved" | "missing" | "taken";
  */
 export interface StoreBackend {
   /** The live record, or `null`. */
-  get(key: string): Promise<SessionRecord | null>;
+  get(key: string): BackendAnswer<SessionRecord | null>;
   /** Compare-and-set as {@link SessionStore.set}; `ifVersion` is a safe integer ≥ 0. */
-  set(key: string, record: SessionRecord, ifVersion: number): Promise<boolean>;
+  set(key: string, record: SessionRecord, ifVersion: number): BackendAnswer<boolean>;
   /** Deletes the record; a missing key is not an error. */
-  destroy(key: string): Promise<void>;
+  destroy(key: string): BackendAnswer<void>;
   /** As {@link SessionStore.touch}; `ifVersion` is a positive integer or undefined. */
-  touch?(key: string, expiresAt: number, ifVersion: number | undefined): Promise<boolean>;
+  touch?(key: string, expiresAt: number, ifVersion: number | undefined): BackendAnswer<boolean>;
   /**
    * As {@link SessionStore.rename}, reporting what it found: `"moved"`,
    * `"missing"` (the old record is missing, expired or at another version) or
@@ -54,29 +67,29 @@ export interface StoreBackend {
     newKey: string,
     record: SessionRecord,
     ifVersion: number | undefined,
-  ): Promise<RenameResult>;
+  ): BackendAnswer<RenameResult>;
   /** As {@link SessionStore.listByUser}; `userId` is a storable string of 1 to 512 characters. */
-  listByUser?(userId: string): Promise<StoredSession[]>;
+  listByUser?(userId: string): BackendAnswer<StoredSession[]>;
   /** As {@link SessionStore.destroyByUser}. */
-  destroyByUser?(userId: string, exceptKey: string | undefined): Promise<number>;
+  destroyByUser?(userId: string, exceptKey: string | undefined): BackendAnswer<number>;
   /** As {@link SessionStore.count}. */
-  count?(): Promise<number>;
+  count?(): BackendAnswer<number>;
   /** As {@link SessionStore.clear}. */
-  clear?(): Promise<void>;
+  clear?(): BackendAnswer<void>;
   /**
    * One page of keys; `limit` is 1 to {@link MAX_KEYS_PAGE}. A cursor this
    * backend never issued is answered with {@link storeArgumentError}.
    */
-  keys?(cursor: string | null, limit: number): Promise<KeyPage>;
+  keys?(cursor: string | null, limit: number): BackendAnswer<KeyPage>;
   /**
    * As {@link SessionStore.gc}. A backend that prunes in batches starts no new
    * batch once `more()` turns false (the store is closing, or half of
    * `operationTimeoutMs` has passed since the call began, so the batch in
    * flight still ends in time) and resolves to what it removed so far.
    */
-  gc?(more: () => boolean): Promise<number>;
+  gc?(more: () => boolean): BackendAnswer<number>;
   /** Releases what the backend created. Called once, after every call has settled or timed out. */
-  close?(): Promise<void>;
+  close?(): BackendAnswer<void>;
 }
 
 /** Where a background failure happened, for {@link StoreErrorHandler}. */
@@ -155,22 +168,25 @@ function capabilitiesOf(backend: StoreBackend): StoreCapabilities {
  * import { defineStore } from "@sessionkit/core/store";
  *
  * const records = new Map<string, SessionRecord>();
+ * const live = (key: string) => {
+ *   const record = records.get(key);
+ *   return record !== undefined && record.expiresAt > Date.now() ? record : undefined;
+ * };
+ * // In-process: each method answers at once (no `async`), and no deadline is needed.
  * export const store = defineStore({
  *   name: "map",
  *   operationTimeoutMs: false,
  *   backend: {
- *     async get(key) {
- *       const record = records.get(key);
- *       return record !== undefined && record.expiresAt > Date.now() ? record : null;
+ *     get(key) {
+ *       return live(key) ?? null;
  *     },
- *     async set(key, record, ifVersion) {
- *       const current = await this.get(key);
- *       if ((current?.version ?? 0) !== ifVersion) return false;
+ *     set(key, record, ifVersion) {
+ *       if ((live(key)?.version ?? 0) !== ifVersion) return false;
  *       if (record.expiresAt <= Date.now()) records.delete(key);
  *       else records.set(key, record);
  *       return true;
  *     },
- *     async destroy(key) {
+ *     destroy(key) {
  *       records.delete(key);
  *     },
  *   },
@@ -220,9 +236,11 @@ export function defineStore(definition: StoreDefinition): SessionStore {
   /**
    * Runs one call: the closed guard, then `call` (which checks its arguments
    * first, so a bad one rejects rather than throws), under the deadline, with
-   * what it threw classified.
+   * what it threw classified. An answer the backend gives in this step (not a
+   * promise) has nothing left to wait for: it resolves at once, with no
+   * deadline timer and no further promise.
    */
-  const run = <T>(operation: string, call: () => Promise<T>): Promise<T> => {
+  const run = <T>(operation: string, call: () => BackendAnswer<T>): Promise<T> => {
     if (closing !== undefined) {
       return Promise.reject(
         new SessionError(ErrorCode.STORE_UNAVAILABLE, `${name}: the store is closed`, {
@@ -231,14 +249,17 @@ export function defineStore(definition: StoreDefinition): SessionStore {
         }),
       );
     }
-    let answer: Promise<T>;
+    let answer: BackendAnswer<T>;
     try {
       answer = call();
     } catch (error) {
       return Promise.reject(wrap(operation, error));
     }
+    if (!isThenable(answer)) return Promise.resolve(answer);
     if (deadlines === undefined) {
-      return answer.then(undefined, (error: unknown) => Promise.reject(wrap(operation, error)));
+      return Promise.resolve(answer).then(undefined, (error: unknown) =>
+        Promise.reject(wrap(operation, error)),
+      );
     }
     return new Promise<T>((resolve, reject) => {
       const settle = deadlines.watch(() => {
@@ -311,24 +332,28 @@ export function defineStore(definition: StoreDefinition): SessionStore {
         return touch.call(backend, k, expiresAt, checkVersion(name, "touch", options, 1));
       });
   }
+  /** A rename's answer as `SessionStore.rename` gives it; a taken key is the caller's mistake. */
+  const renamed = (result: RenameResult): boolean => {
+    if (result === "taken") {
+      throw storeArgumentError(name, "rename(): a live record already holds the new key");
+    }
+    return result === "moved";
+  };
   if (rename !== undefined) {
     store.rename = (oldKey, newKey, record, options) =>
-      run("rename", async () => {
+      run("rename", () => {
         const from = checkKey(name, "rename", oldKey);
         const to = checkKey(name, "rename", newKey);
         if (from === to) throw storeArgumentError(name, "rename(): the two keys are the same");
         const checkedRecord = checkRecord(name, "rename", record);
-        const result = await rename.call(
+        const result = rename.call(
           backend,
           from,
           to,
           checkedRecord,
           checkVersion(name, "rename", options, 1),
         );
-        if (result === "taken") {
-          throw storeArgumentError(name, "rename(): a live record already holds the new key");
-        }
-        return result === "moved";
+        return isThenable(result) ? Promise.resolve(result).then(renamed) : renamed(result);
       });
   }
   if (listByUser !== undefined && destroyByUser !== undefined) {

@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 export {
+  type BackendAnswer,
   DEFAULT_KEYS_PAGE,
   defineStore,
   MAX_KEYS_PAGE,

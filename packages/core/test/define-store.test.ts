@@ -260,6 +260,70 @@ describe("defineStore(): one answer per call for every store", () => {
     expect(await rejection(store.get(KEY))).toMatchObject({ code: ErrorCode.STORE_ERROR });
   });
 
+  it("a backend may answer in the calling step: each call still answers with a promise", async () => {
+    const records = new Map<string, ReturnType<typeof record>>();
+    const store = defineStore({
+      name: "at-once",
+      operationTimeoutMs: false,
+      backend: {
+        get: (key) => records.get(key) ?? null,
+        set: (key, value, ifVersion) => {
+          if ((records.get(key)?.version ?? 0) !== ifVersion) return false;
+          records.set(key, value);
+          return true;
+        },
+        destroy: (key) => void records.delete(key),
+        rename: (oldKey, newKey, value) => {
+          if (!records.has(oldKey)) return "missing";
+          if (records.has(newKey)) return "taken";
+          records.delete(oldKey);
+          records.set(newKey, value);
+          return "moved";
+        },
+        count: () => records.size,
+      },
+    });
+    const answer = store.set(KEY, record(), { ifVersion: 0 });
+    expect(answer).toBeInstanceOf(Promise);
+    let settled = false;
+    void answer.then(() => {
+      settled = true;
+    });
+    expect(settled).toBe(false); // never within the call, as with a promise from the backend
+    expect(await answer).toBe(true);
+    expect(await store.set(KEY, record(2), { ifVersion: 0 })).toBe(false);
+    expect((await store.get(KEY))?.version).toBe(1);
+    expect(await store.rename?.(KEY, OTHER, record(2))).toBe(true);
+    expect(await store.rename?.(KEY, OTHER, record(3))).toBe(false);
+    await store.set(KEY, record(), { ifVersion: 0 });
+    const taken = await rejection(store.rename?.(KEY, OTHER, record(2)) as Promise<boolean>);
+    expect(taken).toBeInstanceOf(TypeError);
+    expect(await store.count?.()).toBe(2);
+    await store.destroy(OTHER);
+    expect(await store.get(OTHER)).toBeNull();
+  });
+
+  it("an answer given in the calling step is kept, however long the call blocked", async () => {
+    // The call ended before any timer could run: its write happened, so
+    // answering STORE_TIMEOUT would report a landed write as failed.
+    const store = defineStore({
+      name: "blocking",
+      operationTimeoutMs: 5,
+      backend: {
+        get: () => null,
+        set: () => {
+          const until = performance.now() + 30;
+          while (performance.now() < until) {
+            // blocks the event loop, as a synchronous driver waiting on a lock does
+          }
+          return true;
+        },
+        destroy: () => undefined,
+      },
+    });
+    expect(await store.set(KEY, record(), { ifVersion: 0 })).toBe(true);
+  });
+
   it("a backend argument error passes through as a TypeError", async () => {
     const store = defineStore({
       name: "cursor",

@@ -9,16 +9,17 @@ export const store = defineStore({
   name: "map",
   operationTimeoutMs: false, // in-process: no deadline needed
   backend: {
-    async get(key) {
+    // Each method answers at once: an in-process backend needs no `async`.
+    get(key) {
       return live(key) ?? null;
     },
-    async set(key, record, ifVersion) {
+    set(key, record, ifVersion) {
       if ((live(key)?.version ?? 0) !== ifVersion) return false;
       if (record.expiresAt > Date.now()) records.set(key, record);
       else records.delete(key);
       return true;
     },
-    async destroy(key) {
+    destroy(key) {
       records.delete(key);
     },
   },

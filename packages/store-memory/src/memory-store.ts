@@ -208,26 +208,28 @@ function memoryBackend(maxEntries: number, now: () => number): StoreBackend {
     return removed;
   };
 
+  // Every method answers in the calling step (no `async`): core resolves the
+  // answer itself, one promise per call where an async method took two.
   return {
-    async get(key) {
+    get(key) {
       const entry = live(key);
       if (entry === undefined) return null;
       use(entry);
       return copy(entry.record);
     },
 
-    async set(key, record, ifVersion) {
+    set(key, record, ifVersion) {
       const current = live(key);
       if ((current?.record.version ?? 0) !== ifVersion) return false;
       put(key, record, current);
       return true;
     },
 
-    async destroy(key) {
+    destroy(key) {
       remove(key);
     },
 
-    async touch(key, expiresAt, ifVersion) {
+    touch(key, expiresAt, ifVersion) {
       const entry = live(key);
       if (entry === undefined) return false;
       const current = entry.record;
@@ -236,7 +238,7 @@ function memoryBackend(maxEntries: number, now: () => number): StoreBackend {
       return true;
     },
 
-    async rename(oldKey, newKey, record, ifVersion) {
+    rename(oldKey, newKey, record, ifVersion) {
       const entry = live(oldKey);
       if (entry === undefined) return "missing";
       if (ifVersion !== undefined && entry.record.version !== ifVersion) return "missing";
@@ -246,7 +248,7 @@ function memoryBackend(maxEntries: number, now: () => number): StoreBackend {
       return "moved";
     },
 
-    async listByUser(userId) {
+    listByUser(userId) {
       const out: StoredSession[] = [];
       for (const key of [...(byUser.get(userId) ?? [])]) {
         const entry = live(key);
@@ -255,7 +257,7 @@ function memoryBackend(maxEntries: number, now: () => number): StoreBackend {
       return out;
     },
 
-    async destroyByUser(userId, exceptKey) {
+    destroyByUser(userId, exceptKey) {
       let destroyed = 0;
       for (const key of [...(byUser.get(userId) ?? [])]) {
         if (key === exceptKey) continue;
@@ -265,16 +267,16 @@ function memoryBackend(maxEntries: number, now: () => number): StoreBackend {
       return destroyed;
     },
 
-    async count() {
+    count() {
       sweep();
       return records.size;
     },
 
-    async clear() {
+    clear() {
       forgetAll();
     },
 
-    async keys(cursor, limit) {
+    keys(cursor, limit) {
       // The cursor is the last key returned: keys are listed in sorted order,
       // so a key live throughout the listing is never skipped, whatever is
       // added, used or removed meanwhile.
@@ -296,11 +298,11 @@ function memoryBackend(maxEntries: number, now: () => number): StoreBackend {
       return { keys: page, cursor: done ? null : (last as string) };
     },
 
-    async gc() {
+    gc() {
       return sweep();
     },
 
-    async close() {
+    close() {
       // Every later call is refused, so the records can go now.
       forgetAll();
     },

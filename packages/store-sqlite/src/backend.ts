@@ -96,8 +96,11 @@ export function sqliteBackend(settings: SqliteBackendSettings): StoreBackend {
       return "moved";
     },
   );
+  // better-sqlite3 answers in the calling step, so every method but gc (which
+  // yields between batches) answers at once (no `async`): core resolves the
+  // answer itself, with no deadline timer for a call that already ended.
   return {
-    async get(key) {
+    get(key) {
       const t = now();
       const row = sql("select").get(key) as Row | undefined;
       if (row === undefined) return null;
@@ -109,7 +112,7 @@ export function sqliteBackend(settings: SqliteBackendSettings): StoreBackend {
       return toRecord(row);
     },
 
-    async set(key, record, ifVersion) {
+    set(key, record, ifVersion) {
       const t = now();
       if (record.expiresAt <= t) {
         // A write of an already expired record is a deletion, under the same condition.
@@ -126,42 +129,42 @@ export function sqliteBackend(settings: SqliteBackendSettings): StoreBackend {
       );
     },
 
-    async destroy(key) {
+    destroy(key) {
       sql("delete").run(key);
     },
 
-    async touch(key, expiresAt, ifVersion) {
+    touch(key, expiresAt, ifVersion) {
       const version = ifVersion ?? null;
       return sql("touch").run(expiresAt, key, now(), version, version).changes === 1;
     },
 
-    async rename(oldKey, newKey, record, ifVersion) {
+    rename(oldKey, newKey, record, ifVersion) {
       return renameTransaction.immediate(oldKey, newKey, record, ifVersion);
     },
 
-    async listByUser(userId) {
+    listByUser(userId) {
       return (sql("listByUser").all(userId, now()) as Row[]).map((row) => ({
         key: row.key,
         record: toRecord(row),
       }));
     },
 
-    async destroyByUser(userId, exceptKey) {
+    destroyByUser(userId, exceptKey) {
       const t = now();
       // Expired rows of the user go too; only live ones count as destroyed.
       const rows = sql("destroyByUser").all(userId, exceptKey ?? null) as { expires_at: number }[];
       return rows.filter((row) => row.expires_at > t).length;
     },
 
-    async count() {
+    count() {
       return (sql("count").get(now()) as { n: number }).n;
     },
 
-    async clear() {
+    clear() {
       sql("clear").run();
     },
 
-    async keys(cursor, limit) {
+    keys(cursor, limit) {
       // The cursor is the last key returned, so only a store key can be one.
       if (cursor !== null && !isStoreKey(cursor)) {
         throw storeArgumentError(
@@ -190,7 +193,7 @@ export function sqliteBackend(settings: SqliteBackendSettings): StoreBackend {
       }
     },
 
-    async close() {
+    close() {
       if (owned && database.open) database.close();
     },
   };
