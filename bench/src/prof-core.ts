@@ -22,7 +22,7 @@ for (let i = 0; i < 1000; i++) {
   cookies.push(h.slice(0, h.indexOf(";")));
 }
 const mode = process.argv[2] ?? "unchanged";
-const N = 200_000;
+const N = Number(process.env.N ?? 200_000);
 let v = 0;
 const t0 = process.cpuUsage();
 for (let i = 0; i < N; i++) {
