@@ -522,29 +522,45 @@ describe.each([
     expect(response.headers.getSetCookie()).toHaveLength(1);
   });
 
-  it("a failed beforeSend discards the queued response, answers bare and reports the error once", async () => {
-    const errors: unknown[] = [];
-    const url = await listen((_req, res) => {
-      if (replaced) reprototype(res);
-      holdResponseUntil(
-        res,
-        async () => {
-          throw new SessionError(ErrorCode.CONFLICT, "lost a race (test)");
-        },
-        (error) => errors.push(error),
-      );
-      res.setHeader("Set-Cookie", "theme=dark; Path=/");
-      res.setHeader("X-Handler", "yes");
-      res.end("secret page content");
-    });
-    const response = await fetch(url);
-    expect(response.status).toBe(409);
-    expect(await response.text()).toBe("Conflict");
-    expect(response.headers.getSetCookie()).toEqual([]);
-    expect(response.headers.get("x-handler")).toBeNull();
-    expect(response.headers.get("cache-control")).toBe("no-store");
-    expect(errors).toMatchObject([{ code: ErrorCode.CONFLICT }]);
-  });
+  it.each([
+    {
+      how: "rejects",
+      beforeSend: async (): Promise<never> => {
+        throw new SessionError(ErrorCode.CONFLICT, "lost a race (test)");
+      },
+      code: ErrorCode.CONFLICT,
+      status: 409,
+      text: "Conflict",
+    },
+    {
+      how: "throws",
+      beforeSend: (): never => {
+        throw new SessionError(ErrorCode.STORE_UNAVAILABLE, "store down (test)");
+      },
+      code: ErrorCode.STORE_UNAVAILABLE,
+      status: 503,
+      text: "Service Unavailable",
+    },
+  ])(
+    "a beforeSend that $how discards the queued response, answers bare and reports the error once",
+    async ({ beforeSend, code, status, text }) => {
+      const errors: unknown[] = [];
+      const url = await listen((_req, res) => {
+        if (replaced) reprototype(res);
+        holdResponseUntil(res, beforeSend, (error) => errors.push(error));
+        res.setHeader("Set-Cookie", "theme=dark; Path=/");
+        res.setHeader("X-Handler", "yes");
+        res.end("secret page content");
+      });
+      const response = await fetch(url);
+      expect(response.status).toBe(status);
+      expect(await response.text()).toBe(text);
+      expect(response.headers.getSetCookie()).toEqual([]);
+      expect(response.headers.get("x-handler")).toBeNull();
+      expect(response.headers.get("cache-control")).toBe("no-store");
+      expect(errors).toMatchObject([{ code }]);
+    },
+  );
 
   it("a held writeHead(status, headers) keeps the session cookie next to the handler's", async () => {
     const sessions = createSessionManager<Data>({ store: mapStore(), secrets: [SECRET] });
@@ -576,27 +592,6 @@ describe.each([
     expect(await response.text()).toBe("at once");
     expect(response.headers.get("x-now")).toBe("1");
     expect(sentAtEnd).toEqual([true]);
-  });
-
-  it("a beforeSend that throws answers bare and reports the error once, as a rejection does", async () => {
-    const errors: unknown[] = [];
-    const url = await listen((_req, res) => {
-      if (replaced) reprototype(res);
-      holdResponseUntil(
-        res,
-        () => {
-          throw new SessionError(ErrorCode.STORE_UNAVAILABLE, "store down (test)");
-        },
-        (error) => errors.push(error),
-      );
-      res.setHeader("X-Handler", "yes");
-      res.end("secret page content");
-    });
-    const response = await fetch(url);
-    expect(response.status).toBe(503);
-    expect(await response.text()).toBe("Service Unavailable");
-    expect(response.headers.get("x-handler")).toBeNull();
-    expect(errors).toMatchObject([{ code: ErrorCode.STORE_UNAVAILABLE }]);
   });
 
   it("cancel() lets the response go out as the handler sends it, without beforeSend", async () => {
